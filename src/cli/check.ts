@@ -1,0 +1,17 @@
+import { loadConfiguration, EXIT_CONFIG } from './run.ts';
+import { redactUrl } from '../config/settings.ts';
+
+/** `mxpost check`: validates what `serve` would load, and says what it found. */
+export async function runCheck(opts: { routes?: string }): Promise<number> {
+  const config = await loadConfiguration(process.env, opts.routes);
+  if (!config) return EXIT_CONFIG;
+  const { settings, routes } = config;
+  const lines = [`settings: ok (Redis ${redactUrl(settings.redisUrl)}, SMTP ${settings.smtpHost}:${settings.smtpPort})`, `routes: ${routes.source}: ok`];
+  for (const route of routes.domains.values()) {
+    const accepts = route.catchAll ? 'any recipient' : [...route.recipients, ...route.addresses.keys()].join(', ');
+    lines.push(`  ${route.domain} → ${route.endpoint.url} (${accepts})`);
+    for (const [local, endpoint] of route.addresses) lines.push(`    ${local}@ → ${endpoint.url}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

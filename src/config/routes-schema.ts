@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { readEnvValue } from './env-value.ts';
+
+/**
+ * The shape of the routes file, as zod schemas. Messages are written for the
+ * operator who edits the file: each issue is later placed at its YAML node, so a
+ * message never repeats the path, and never echoes a secret.
+ */
+
+const ENV_PREFIX = 'env:';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The catch-all recipient: any local part of the domain is accepted. */
+export const CATCH_ALL = '*';
+
+/**
+ * Why a local part (the text before `@`) cannot name a recipient, or null when it
+ * can. `*` is not a local part: callers that accept the catch-all check for it first.
+ */
+export function localPartProblem(localPart: string): string | null {
+  if (localPart === '') return 'must not be empty';
+  if (localPart.includes('@')) return 'must be a local part only, without "@" and the domain';
+  if (/\s/.test(localPart)) return 'must not contain whitespace';
+  // Sub-addresses are stripped before lookup, so a route naming one could never match.
+  if (localPart.includes('+')) {
+    return 'must not contain "+": it starts the sub-address ("support+123@" is delivered as "support")';
+  }
+  if (localPart.includes(CATCH_ALL)) {
+    return `"${CATCH_ALL}" stands alone as the catch-all; patterns are not supported`;
+  }
+  return null;
+}
+
+/** Why a webhook URL is refused, or null when it is acceptable. */
+export function urlProblem(text: string): string | null {
+  const refusal = `must be an http(s) URL, got ${JSON.stringify(text)}`;
+  // WHATWG parsing accepts "http:host" as "http://host/"; demand the explicit form.
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return refusal;
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refusal;
+  if (url.username !== '' || url.password !== '') {
+    // Not echoed: the URL holds a credential.
+    return 'must not embed credentials (user:password@); the receiver authenticates deliveries by the signing secret';
+  }
+  return null;
+}
+
+/** Turns `env:NAME` into the value of NAME (or of the file named by NAME_FILE); keeps literals. */
+function secretResolver(env: NodeJS.ProcessEnv) {
+  return (value: string, ctx: z.RefinementCtx): string => {
+    if (!value.startsWith(ENV_PREFIX)) return value;
+    const name = value.slice(ENV_PREFIX.length);
+    const fail = (message: string): never => {
+      ctx.addIssue({ code: 'custom', message, input: value });
+      return z.NEVER;
+    };
+    if (!ENV_NAME.test(name)) {
+      return fail(`"${ENV_PREFIX}" must be followed by an environment variable name, got ${JSON.stringify(value)}`);
+    }
+    let resolved: string | undefined;
+    try {
+      resolved = readEnvValue(env, name);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    if (resolved === undefined) return fail(`environment variable ${name} is not set (nor ${name}_FILE)`);
+    // An empty key would sign every delivery with a secret anyone can guess.
+    if (resolved === '') return fail(`environment variable ${name} is set but empty`);
+    return resolved;
+  };
+}
+
+const SECRET_SHAPE = 'must be a string or a list of strings';
+
+function secretSchema(env: NodeJS.ProcessEnv) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? [value] : value),
+    z
+      .array(z.string({ error: 'must be a string' }).min(1, 'must not be empty').transform(secretResolver(env)), {
+        error: (issue) => (issue.code === 'invalid_type' ? SECRET_SHAPE : undefined),
+      })
+      .min(1, 'must list at least one secret'),
+  );
+}
+
+const urlSchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = urlProblem(text);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: text });
+  })
+  // Stored in WHATWG form (lower-case host, "/" path when none), as the HTTP client will send it.
+  .transform((text) => new URL(text).href);
+
+const recipientSchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = text === CATCH_ALL ? null : localPartProblem(text);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: text });
+  })
+  // RFC 5321 lets a host treat local parts case-sensitively; no mail system in use does.
+  .transform((text) => text.toLowerCase());
+
+/**
+ * A strict mapping: a misspelt key is a problem, never silently ignored. `notMapping`
+ * words the complaint when the value is something else (the default suits a nested value).
+ */
+function mapping<Shape extends z.core.$ZodShape>(shape: Shape, notMapping = 'must be a mapping') {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') return `allowed keys are ${allowed}`;
+      if (issue.code === 'invalid_type' && issue.input !== undefined) return `${notMapping}, got ${describe(issue.input)}`;
+      return undefined;
+    },
+  });
+}
+
+function endpointShape(env: NodeJS.ProcessEnv) {
+  return {
+    /** Where deliveries are POSTed: an absolute http(s) URL without credentials. Required. */
+    url: urlSchema,
+    /**
+     * Signing secret: a string, or a list of strings, newest first, to rotate without
+     * downtime. Each is `env:NAME` (read from NAME, or from the file named by NAME_FILE,
+     * when the file is loaded) or an inline literal. Default: none, deliveries unsigned;
+     * a per-address endpoint without it inherits its domain's secret.
+     */
+    secret: secretSchema(env).optional(),
+  };
+}
+
+/**
+ * The schema of a routes file. The environment is an argument, not read here,
+ * because `env:` secrets are resolved during validation so that a missing variable
+ * is reported with every other problem of the file.
+ */
+export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
+  const route = mapping({
+    ...endpointShape(env),
+    /**
+     * The local parts accepted at this domain, compared case-insensitively; `"*"`
+     * accepts any. Required, non-empty: a domain that accepts nobody is a mistake.
+     */
+    recipients: z.array(recipientSchema).min(1, 'must list at least one local part, or "*" for any'),
+    /**
+     * Per-address endpoints: local part → `{ url, secret }`, overriding the domain's.
+     * A listed address is accepted even when `recipients` does not name it.
+     * Default: none, every recipient goes to the domain's endpoint.
+     */
+    addresses: z.record(z.string(), mapping(endpointShape(env))).optional(),
+  });
+  return mapping(
+    {
+      /** Domain (Unicode or xn-- form, any case) → its route. Required, at least one. */
+      domains: z.record(z.string(), route).refine((domains) => Object.keys(domains).length > 0, {
+        message: 'must list at least one domain',
+        // Also when a route below has problems of its own, but only if this is a mapping.
+        when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+      }),
+    },
+    'the file must be a mapping with a "domains" key',
+  );
+}
+
+export type RoutesFile = z.output<ReturnType<typeof createRoutesFileSchema>>;
+
+/** Names a value's kind the way the file's author sees it (YAML, not JavaScript). */
+function describe(value: unknown): string {
+  if (value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+const KIND: Record<string, string> = { string: 'a string', array: 'a list', object: 'a mapping', record: 'a mapping' };
+
+/** Default wording for issues the schemas above do not word themselves. */
+export const routesErrorMap: z.core.$ZodErrorMap = (issue) => {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return 'is required';
+    const message = `must be ${KIND[issue.expected] ?? issue.expected}, got ${describe(issue.input)}`;
+    // YAML reads an unquoted 1234 or true as a number or a boolean, not as the text.
+    const unquoted = issue.expected === 'string' && ['number', 'boolean'].includes(typeof issue.input);
+    return unquoted ? `${message}; quote it if it is meant as text` : message;
+  }
+  if (issue.code === 'too_small') return 'must not be empty';
+  return undefined;
+};

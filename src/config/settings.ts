@@ -1,0 +1,126 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { readEnvValue } from './env-value.ts';
+
+/**
+ * Process settings, all from `MXPOST_*` environment variables (each may also be
+ * read from `<NAME>_FILE`). Every variable is listed with its default in
+ * `.env.example`; a test keeps the two in step.
+ */
+export interface Settings {
+  /** Redis holding the delivery queue. */
+  readonly redisUrl: string;
+  /** Key prefix in Redis, so that several installations can share one server. */
+  readonly redisPrefix: string;
+  /** SMTP listen address. */
+  readonly smtpHost: string;
+  /** SMTP port: 2525 unprivileged in the container; the Service maps port 25 to it. */
+  readonly smtpPort: number;
+  /** Name in the SMTP greeting and in Received headers. */
+  readonly hostname: string;
+  /** HTTP listen address and port for health, readiness (and later metrics and admin). */
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** Path of the routes file. */
+  readonly routesPath: string;
+  /** Largest message accepted, in bytes. */
+  readonly maxMessageBytes: number;
+  readonly logLevel: LogLevel;
+  /** How long DATA waits for Redis to store the deliveries before answering 451. */
+  readonly enqueueTimeoutMs: number;
+  /** How long SIGTERM waits for SMTP sessions and deliveries in progress. */
+  readonly shutdownTimeoutMs: number;
+  /** Deadline of one webhook request, connect to last body byte. */
+  readonly deliveryTimeoutMs: number;
+  /** Webhook requests in flight per worker process. */
+  readonly deliveryConcurrency: number;
+  /** Attempts per delivery before it is dead-lettered, and the first retry delay. */
+  readonly deliveryAttempts: number;
+  readonly retryDelayMs: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** One row per variable: its schema and its default, as written in `.env.example`. */
+export const SETTINGS = {
+  MXPOST_REDIS_URL: { schema: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'), default: 'redis://127.0.0.1:6379' },
+  MXPOST_REDIS_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only'), default: 'mxpost' },
+  MXPOST_SMTP_HOST: { schema: z.string().min(1), default: '0.0.0.0' },
+  MXPOST_SMTP_PORT: { schema: int(0, 65535), default: '2525' },
+  // Empty: the machine's host name (the pod name on Kubernetes).
+  MXPOST_HOSTNAME: { schema: z.string(), default: '' },
+  MXPOST_HTTP_HOST: { schema: z.string().min(1), default: '0.0.0.0' },
+  MXPOST_HTTP_PORT: { schema: int(0, 65535), default: '8080' },
+  MXPOST_ROUTES: { schema: z.string().min(1), default: 'routes.yaml' },
+  // 25 MiB: what Gmail and Mailgun accept; larger mail rarely reaches an MX at all.
+  MXPOST_MAX_MESSAGE_BYTES: { schema: int(1024, 1024 ** 3), default: String(25 * 1024 * 1024) },
+  MXPOST_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info' },
+  // Well under the sender's own DATA timeout (RFC 5321: 10 minutes for the final dot).
+  MXPOST_ENQUEUE_TIMEOUT_MS: { schema: int(100, 60_000), default: '5000' },
+  // Below Kubernetes' default terminationGracePeriodSeconds (30 s).
+  MXPOST_SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '25000' },
+  MXPOST_DELIVERY_TIMEOUT_MS: { schema: int(100, 300_000), default: '30000' },
+  MXPOST_DELIVERY_CONCURRENCY: { schema: int(1, 1000), default: '16' },
+  // 14 attempts with a 10 s first delay doubling each time span about 23 hours.
+  MXPOST_DELIVERY_ATTEMPTS: { schema: int(1, 100), default: '14' },
+  MXPOST_RETRY_DELAY_MS: { schema: int(1, 3_600_000), default: '10000' },
+} as const;
+
+type Name = keyof typeof SETTINGS;
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid settings:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads, validates and freezes the settings; every problem is listed at once. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const problems: string[] = [];
+  const values = {} as Record<Name, unknown>;
+  for (const [name, { schema, default: fallback }] of Object.entries(SETTINGS) as [Name, (typeof SETTINGS)[Name]][]) {
+    let raw: string | undefined;
+    try {
+      raw = readEnvValue(env, name);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    const text = raw === undefined || raw === '' ? fallback : raw;
+    const parsed = (schema as z.ZodType).safeParse(text);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(text)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  const v = values as Typed;
+  return Object.freeze({
+    redisUrl: v.MXPOST_REDIS_URL,
+    redisPrefix: v.MXPOST_REDIS_PREFIX,
+    smtpHost: v.MXPOST_SMTP_HOST,
+    smtpPort: v.MXPOST_SMTP_PORT,
+    hostname: v.MXPOST_HOSTNAME || hostname(),
+    httpHost: v.MXPOST_HTTP_HOST,
+    httpPort: v.MXPOST_HTTP_PORT,
+    routesPath: v.MXPOST_ROUTES,
+    maxMessageBytes: v.MXPOST_MAX_MESSAGE_BYTES,
+    logLevel: v.MXPOST_LOG_LEVEL,
+    enqueueTimeoutMs: v.MXPOST_ENQUEUE_TIMEOUT_MS,
+    shutdownTimeoutMs: v.MXPOST_SHUTDOWN_TIMEOUT_MS,
+    deliveryTimeoutMs: v.MXPOST_DELIVERY_TIMEOUT_MS,
+    deliveryConcurrency: v.MXPOST_DELIVERY_CONCURRENCY,
+    deliveryAttempts: v.MXPOST_DELIVERY_ATTEMPTS,
+    retryDelayMs: v.MXPOST_RETRY_DELAY_MS,
+  });
+}
+
+type Typed = { [K in Name]: z.output<(typeof SETTINGS)[K]['schema']> };
+
+/** Redacts credentials in a Redis URL for logs and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

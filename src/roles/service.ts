@@ -1,0 +1,143 @@
+import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { loadRoutes, type Routes } from '../config/routes.ts';
+import type { Settings } from '../config/settings.ts';
+import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.ts';
+import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createRedisConnection } from '../queue/connection.ts';
+import { createDeliveryQueue, type DeliveryQueue } from '../queue/deliveries.ts';
+import { createReceiver, type Receiver } from '../smtp/receiver.ts';
+import { createAcceptor } from './accept.ts';
+import { VERSION } from './version.ts';
+
+/** `serve` runs both halves in one process; Kubernetes can scale `receiver` and `worker` apart. */
+export type Role = 'serve' | 'receiver' | 'worker';
+
+export interface Service {
+  /** Where SMTP listens; null for the worker role. */
+  readonly smtp: AddressInfo | null;
+  readonly http: AddressInfo;
+  /** Re-reads the routes file; a bad file keeps the routes in force and rejects. */
+  reloadRoutes(): Promise<Routes>;
+  /** Drains and stops everything, within the shutdown timeout. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startService(options: {
+  settings: Settings;
+  role: Role;
+  routes: Routes;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  dispatcher?: Dispatcher;
+}): Promise<Service> {
+  const { settings, role, logger } = options;
+  let routes = options.routes;
+  const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  const checks: ReadinessCheck[] = [];
+
+  let receiver: Receiver | null = null;
+  let queue: DeliveryQueue | null = null;
+  let worker: DeliveryWorker | null = null;
+  const redisError = (err: Error) => logger.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'Redis connection error');
+
+  if (role !== 'worker') {
+    const connection = createRedisConnection(settings.redisUrl, 'producer', 'receiver');
+    connection.on('error', redisError);
+    queue = createDeliveryQueue({
+      connection,
+      prefix: settings.redisPrefix,
+      retry: { attempts: settings.deliveryAttempts, delayMs: settings.retryDelayMs },
+      onError: redisError,
+    });
+    receiver = createReceiver({
+      host: settings.smtpHost,
+      port: settings.smtpPort,
+      hostname: settings.hostname,
+      maxMessageBytes: settings.maxMessageBytes,
+      closeTimeoutMs: settings.shutdownTimeoutMs,
+      routes: () => routes,
+      accept: createAcceptor({ queue, enqueueTimeoutMs: settings.enqueueTimeoutMs }),
+      logger,
+    });
+    checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
+    const q = queue;
+    cleanups.push({ name: 'queue', run: () => q.close() }, { name: 'receiver redis', run: () => connection.quit() });
+  }
+
+  if (role !== 'receiver') {
+    const connection = createRedisConnection(settings.redisUrl, 'worker', 'worker');
+    connection.on('error', redisError);
+    worker = createDeliveryWorker({
+      connection,
+      prefix: settings.redisPrefix,
+      concurrency: settings.deliveryConcurrency,
+      timeoutMs: settings.deliveryTimeoutMs,
+      userAgent: `mxpost/${VERSION}`,
+      logger,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    const w = worker;
+    checks.push({ name: 'worker', check: async () => w.isRunning() && connection.status === 'ready' });
+    cleanups.push({ name: 'worker redis', run: () => connection.quit() });
+  }
+
+  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks });
+  const smtp = receiver ? await receiver.listen() : null;
+  const httpAddress = await http.listen();
+  logger.info(
+    { action: 'start', role, version: VERSION, smtp: smtp && `${smtp.address}:${smtp.port}`, http: `${httpAddress.address}:${httpAddress.port}`, domains: [...routes.domains.keys()] },
+    'mxpost started',
+  );
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    const deadline = Date.now() + settings.shutdownTimeoutMs;
+    http.drain();
+    logger.info({ action: 'shutdown', role }, 'draining: no new connections, finishing sessions and deliveries');
+    // Order matters: no new mail first, then let the sessions in progress store
+    // theirs, then let the attempts in flight finish, then the connections.
+    const steps: { name: string; run: () => Promise<unknown> }[] = [];
+    if (receiver) steps.push({ name: 'receiver', run: () => receiver.close() });
+    if (worker) {
+      const w = worker;
+      steps.push({
+        name: 'worker',
+        run: () => {
+          // An attempt still running at the deadline is abandoned; its job's lock
+          // lapses and another worker retries it: delivered at least once.
+          let timer: NodeJS.Timeout | undefined;
+          return Promise.race([
+            w.close(),
+            new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+          ]).finally(() => clearTimeout(timer));
+        },
+      });
+    }
+    steps.push(...cleanups, { name: 'http', run: () => http.close() });
+    for (const step of steps) {
+      try {
+        await step.run();
+      } catch (err) {
+        logger.warn({ err, step: step.name }, 'shutdown step failed');
+      }
+    }
+    logger.info({ action: 'stopped', role }, 'mxpost stopped');
+  }
+
+  return {
+    smtp,
+    http: httpAddress,
+    async reloadRoutes() {
+      const next = await loadRoutes(settings.routesPath, options.env);
+      routes = next;
+      logger.info({ action: 'routes-reloaded', domains: [...next.domains.keys()] }, 'routes reloaded');
+      return next;
+    },
+    close() {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

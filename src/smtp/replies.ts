@@ -1,0 +1,40 @@
+/**
+ * Every SMTP reply that mxpost decides, in one table: the basic code, the
+ * enhanced code (RFC 3463) and the text. Our own failures are 4xx, so the
+ * sender keeps the message and tries again; 5xx is only a verdict about the
+ * recipient or the message.
+ */
+export class SmtpReplyError extends Error {
+  override readonly name = 'SmtpReplyError';
+  /** The basic reply code; smtp-server reads this field name. */
+  readonly responseCode: number;
+  readonly enhancedCode: string;
+  constructor(responseCode: number, enhancedCode: string, text: string) {
+    // The enhanced code leads the text, as RFC 2034 puts it on the wire; the
+    // server wiring (enhanced-codes.ts) keeps smtp-server from adding its own.
+    super(`${enhancedCode} ${text}`);
+    this.responseCode = responseCode;
+    this.enhancedCode = enhancedCode;
+  }
+}
+
+export const replies = {
+  /** 250 to DATA: every delivery of the message is stored. */
+  queued: (queueId: string): string => `2.0.0 Ok: queued as ${queueId}`,
+
+  invalidRecipient: () => new SmtpReplyError(553, '5.1.3', 'Recipient address rejected: not a valid mailbox address'),
+  // Refused at RCPT, never accepted and bounced later: mxpost sends no mail, so
+  // it cannot produce backscatter.
+  unknownDomain: () => new SmtpReplyError(550, '5.1.1', 'Recipient address rejected: this server does not accept mail for that domain'),
+  unknownRecipient: () => new SmtpReplyError(550, '5.1.1', 'Recipient address rejected: no such recipient here'),
+
+  messageTooBig: (limit: number) => new SmtpReplyError(552, '5.3.4', `Message size exceeds the limit of ${limit} bytes`),
+
+  storageUnavailable: () => new SmtpReplyError(451, '4.3.0', 'Temporary failure storing the message, try again later'),
+  localError: () => new SmtpReplyError(451, '4.3.0', 'Local error in processing, try again later'),
+} as const;
+
+/** Recognises a reply error by name, so that it survives crossing module boundaries. */
+export function isSmtpReplyError(err: unknown): err is SmtpReplyError {
+  return err instanceof Error && err.name === 'SmtpReplyError' && typeof (err as SmtpReplyError).responseCode === 'number';
+}
