@@ -8,7 +8,7 @@ export async function runCheck(opts: { routes?: string }): Promise<number> {
   const { settings, routes } = config;
   const lines = [`settings: ok (Redis ${redactUrl(settings.redisUrl)}, SMTP ${settings.smtpHost}:${settings.smtpPort})`, `routes: ${routes.source}: ok`];
   for (const route of routes.domains.values()) {
-    const accepts = route.catchAll ? 'any recipient' : [...route.recipients, ...route.addresses.keys()].join(', ');
+    const accepts = route.catchAll ? 'any recipient' : [...new Set([...route.recipients, ...route.addresses.keys()])].join(', ');
     lines.push(`  ${route.domain} → ${route.endpoint.url} (${accepts})`);
     for (const [local, endpoint] of route.addresses) lines.push(`    ${local}@ → ${endpoint.url}`);
   }

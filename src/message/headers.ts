@@ -33,7 +33,7 @@ export function readRawFields(lines: HeaderLines | undefined): RawHeaderField[] 
     const colon = text.indexOf(':');
     if (colon < 0) continue;
     // The obsolete syntax (RFC 5322 4.5) allows WSP between name and colon.
-    const name = text.slice(0, colon).replace(/[ \t]+$/, '');
+    const name = text.slice(0, colon).trimEnd();
     if (!FIELD_NAME.test(name)) continue;
     fields.push({ name, raw: text.slice(colon + 1).replace(FOLD, '').trim() });
   }

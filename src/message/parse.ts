@@ -17,10 +17,12 @@ const PARSER_OPTIONS: SimpleParserOptions = {
   // beside an HTML part outside multipart/alternative.
 };
 
-// When the whole message is refused (a header block over mailparser's 1 MiB
+// When mailparser refuses the whole message (a header block over its 1 MiB
 // maxHeadSize, more than 1000 MIME parts), the top-level headers alone are
-// parsed again. Well under maxHeadSize, so the retry itself cannot trip it on
-// size; real header blocks are a few KiB.
+// parsed again, cut to this size. Real header blocks are a few KiB. A quarter
+// of maxHeadSize keeps ordinary lines from tripping it again; mailsplit counts
+// every line as at least 64 bytes, so a block of tiny lines can still be
+// refused, and the document is then empty.
 const HEAD_RETRY_LIMIT = 256 * 1024;
 
 /**

@@ -36,7 +36,7 @@ test('keeps repeated Received headers in order', async () => {
   const doc = await parseFixture('plain.eml');
   const received = doc.headers.filter((field) => field.name === 'Received').map((field) => field.value);
   assert.equal(received.length, 3);
-  assert.match(received[0] ?? '', /^from mail\.example\.org .* by mx\.inbound\.example/);
+  assert.match(received[0] ?? '', /^from mail\.example\.org .*\sby mx\.inbound\.example/);
   assert.match(received[1] ?? '', /^from \[192\.168\.1\.20\]/);
   assert.match(received[2] ?? '', /^by 2002:a05:6402/);
 });
