@@ -21,7 +21,7 @@ ENV NODE_ENV=production \
     MXPOST_HTTP_PORT=8080
 # Copied as root and run as another user: the process cannot rewrite its own code.
 COPY --from=deps /app/node_modules ./node_modules
-# package.json carries "type": "module" and the "#src/*" import map.
+# package.json carries "type": "module" and the version the code reports.
 COPY package.json ./
 COPY src ./src
 # The wildcard lets the build pass before docs/ exists: BuildKit copies nothing

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { once } from 'node:events';
 
 /**
@@ -85,7 +85,6 @@ async function waitForPort(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const { createConnection } = await import('node:net');
       const socket = createConnection({ port, host: '127.0.0.1' });
       await once(socket, 'connect');
       socket.destroy();
