@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { secretProblem } from '../delivery/sign.ts';
+import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
 
 /**
@@ -65,9 +67,60 @@ function secretResolver(env: NodeJS.ProcessEnv) {
     if (resolved === undefined) return fail(`environment variable ${name} is not set (nor ${name}_FILE)`);
     // An empty key would sign every delivery with a secret anyone can guess.
     if (resolved === '') return fail(`environment variable ${name} is set but empty`);
+    const problem = secretProblem(resolved);
+    if (problem !== null) return fail(`environment variable ${name} ${problem}`);
     return resolved;
   };
 }
+
+/** Inline secrets get the same format check as those read from the environment. */
+function checkInlineSecret(value: string, ctx: z.RefinementCtx): void {
+  if (value.startsWith(ENV_PREFIX)) return;
+  const problem = secretProblem(value);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: '[secret]' });
+}
+
+const durationSchema = z
+  .string({ error: 'must be a duration such as 30s, 15m, 24h or 7d' })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as 30s, 15m, 24h or 7d, got ${JSON.stringify(text)}`, input: text });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** How deliveries of a domain are retried and where they may connect. */
+const deliveryShape = {
+  /**
+   * Retries: `window` is how long a delivery is retried, from when the message was
+   * accepted (default 24h), then it is dead-lettered with its last reason.
+   * `clientErrors` is how many attempts a 4xx other than 408/429 gets (default 3):
+   * a client error rarely cures itself, but a deploy in progress can answer 404.
+   */
+  retry: z
+    .strictObject(
+      {
+        window: durationSchema.optional(),
+        clientErrors: z.number().int().min(1).max(100).optional(),
+      },
+      { error: (issue) => (issue.code === 'unrecognized_keys' ? 'allowed keys are window, clientErrors' : undefined) },
+    )
+    .optional(),
+  /** Statuses that dead-letter at once, besides 410 Gone. Default: none. */
+  permanent: z.array(z.number().int().min(300).max(599, 'must be an HTTP status from 300 to 599')).optional(),
+  /**
+   * Whether this domain's endpoints may be on loopback or private addresses
+   * (10/8, 172.16/12, 192.168/16, fc00::/7). Default: MXPOST_ALLOW_PRIVATE_ENDPOINTS.
+   */
+  allowPrivate: z.boolean().optional(),
+  /**
+   * Whether they may be on link-local addresses (169.254/16, fe80::/10), where
+   * cloud metadata services live. Default false: only an explicit yes allows it.
+   */
+  allowLinkLocal: z.boolean().optional(),
+};
 
 const SECRET_SHAPE = 'must be a string or a list of strings';
 
@@ -75,7 +128,7 @@ function secretSchema(env: NodeJS.ProcessEnv) {
   return z.preprocess(
     (value) => (typeof value === 'string' ? [value] : value),
     z
-      .array(z.string({ error: 'must be a string' }).min(1, 'must not be empty').transform(secretResolver(env)), {
+      .array(z.string({ error: 'must be a string' }).min(1, 'must not be empty').superRefine(checkInlineSecret).transform(secretResolver(env)), {
         error: (issue) => (issue.code === 'invalid_type' ? SECRET_SHAPE : undefined),
       })
       .min(1, 'must list at least one secret'),
@@ -148,6 +201,7 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
      * Default: none, every recipient goes to the domain's endpoint.
      */
     addresses: z.record(z.string(), mapping(endpointShape(env))).optional(),
+    ...deliveryShape,
   });
   return mapping(
     {

@@ -16,6 +16,22 @@ export interface Endpoint {
   readonly secrets: readonly string[];
 }
 
+/** How a domain's deliveries are retried and where they may connect. */
+export interface DeliveryPolicy {
+  /** How long after acceptance a delivery is retried before it is dead-lettered. */
+  readonly retryWindowMs: number;
+  /** Attempts for a 4xx other than 408 and 429 (and for a redirect). */
+  readonly clientErrorAttempts: number;
+  /** Statuses that dead-letter at once; always includes 410. */
+  readonly permanentStatuses: ReadonlySet<number>;
+  /** Per-domain override of MXPOST_ALLOW_PRIVATE_ENDPOINTS; null when not set. */
+  readonly allowPrivate: boolean | null;
+  readonly allowLinkLocal: boolean;
+}
+
+export const DEFAULT_RETRY_WINDOW_MS = 24 * 3600 * 1000;
+export const DEFAULT_CLIENT_ERROR_ATTEMPTS = 3;
+
 export interface DomainRoute {
   /** ASCII lower-case (xn--) form, the map key */
   readonly domain: string;
@@ -27,6 +43,7 @@ export interface DomainRoute {
   readonly recipients: ReadonlySet<string>;
   /** Lower-case local part → the endpoint that overrides the domain's */
   readonly addresses: ReadonlyMap<string, Endpoint>;
+  readonly delivery: DeliveryPolicy;
 }
 
 export interface Routes {
@@ -160,6 +177,13 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
         catchAll: route.recipients.includes(CATCH_ALL),
         recipients: new Set(route.recipients.filter((localPart) => localPart !== CATCH_ALL)),
         addresses,
+        delivery: Object.freeze({
+          retryWindowMs: route.retry?.window ?? DEFAULT_RETRY_WINDOW_MS,
+          clientErrorAttempts: route.retry?.clientErrors ?? DEFAULT_CLIENT_ERROR_ATTEMPTS,
+          permanentStatuses: new Set([410, ...(route.permanent ?? [])]),
+          allowPrivate: route.allowPrivate ?? null,
+          allowLinkLocal: route.allowLinkLocal ?? false,
+        }),
       }),
     );
   }

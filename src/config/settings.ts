@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
 
 /**
@@ -34,14 +35,29 @@ export interface Settings {
   readonly deliveryTimeoutMs: number;
   /** Webhook requests in flight per worker process. */
   readonly deliveryConcurrency: number;
-  /** Attempts per delivery before it is dead-lettered, and the first retry delay. */
-  readonly deliveryAttempts: number;
+  /** The first retry delay (doubling each time, with jitter) and the longest single wait. */
   readonly retryDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** How long delivered jobs, dead letters and attempt records are kept. */
+  readonly retentionMs: number;
+  /** Whether endpoints may be on loopback or private addresses, unless a route says otherwise. */
+  readonly allowPrivateEndpoints: boolean;
+  /** Bearer token of the admin API; empty: the admin API is off. */
+  readonly adminToken: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const boolean = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 15m, 24h or 7d' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** One row per variable: its schema and its default, as written in `.env.example`. */
 export const SETTINGS = {
@@ -63,9 +79,13 @@ export const SETTINGS = {
   MXPOST_SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: '25000' },
   MXPOST_DELIVERY_TIMEOUT_MS: { schema: int(100, 300_000), default: '30000' },
   MXPOST_DELIVERY_CONCURRENCY: { schema: int(1, 1000), default: '16' },
-  // 14 attempts with a 10 s first delay doubling each time span about 23 hours.
-  MXPOST_DELIVERY_ATTEMPTS: { schema: int(1, 100), default: '14' },
+  // 10 s, 20 s, 40 s … then hourly: about 30 attempts in the default 24 h window.
   MXPOST_RETRY_DELAY_MS: { schema: int(1, 3_600_000), default: '10000' },
+  MXPOST_RETRY_MAX_DELAY_MS: { schema: int(1, 86_400_000), default: '3600000' },
+  MXPOST_RETENTION: { schema: duration, default: '7d' },
+  // In-cluster endpoints are private addresses, and the operator writes the routes.
+  MXPOST_ALLOW_PRIVATE_ENDPOINTS: { schema: boolean, default: 'true' },
+  MXPOST_ADMIN_TOKEN: { schema: z.string().refine((t) => t === '' || t.length >= 16, 'must be at least 16 characters (or empty to turn the admin API off)'), default: '' },
 } as const;
 
 type Name = keyof typeof SETTINGS;
@@ -113,8 +133,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     shutdownTimeoutMs: v.MXPOST_SHUTDOWN_TIMEOUT_MS,
     deliveryTimeoutMs: v.MXPOST_DELIVERY_TIMEOUT_MS,
     deliveryConcurrency: v.MXPOST_DELIVERY_CONCURRENCY,
-    deliveryAttempts: v.MXPOST_DELIVERY_ATTEMPTS,
     retryDelayMs: v.MXPOST_RETRY_DELAY_MS,
+    retryMaxDelayMs: v.MXPOST_RETRY_MAX_DELAY_MS,
+    retentionMs: v.MXPOST_RETENTION,
+    allowPrivateEndpoints: v.MXPOST_ALLOW_PRIVATE_ENDPOINTS,
+    adminToken: v.MXPOST_ADMIN_TOKEN,
   });
 }
 

@@ -1,93 +1,183 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Dispatcher } from 'undici';
+import { DEFAULT_CLIENT_ERROR_ATTEMPTS, DEFAULT_RETRY_WINDOW_MS, type DeliveryPolicy, type Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DELIVERY_QUEUE, type DeliveryJob } from '../queue/deliveries.ts';
+import type { AttemptLog } from './attempts.ts';
+import { createBreakers, type Breakers } from './breaker.ts';
+import { checkLiteralHost, createDispatchers, type AddressPolicy } from './network.ts';
 import { classifyError, classifyResponse, type Outcome } from './outcome.ts';
-import { postJson } from './post.ts';
+import { postJson, type PostResult } from './post.ts';
+import { planRetry, type RetrySchedule } from './schedule.ts';
+import { signatureHeader } from './sign.ts';
 
 export interface DeliveryWorkerOptions {
   readonly connection: Redis;
   readonly prefix: string;
   readonly concurrency: number;
-  /** Deadline of one webhook request. */
+  /** Deadline of one webhook request: connect, headers and body. */
   readonly timeoutMs: number;
+  readonly schedule: RetrySchedule;
+  /** MXPOST_ALLOW_PRIVATE_ENDPOINTS: the default of routes that do not say. */
+  readonly allowPrivateEndpoints: boolean;
   readonly userAgent: string;
+  /** The routes in force: secrets and response rules are read at each attempt. */
+  readonly routes: () => Routes;
+  readonly attempts: AttemptLog;
   readonly logger: Logger;
-  /** The HTTP client; tests and later network policy plug in here. */
-  readonly dispatcher?: Dispatcher;
 }
 
 export interface DeliveryWorker {
   /** Stops taking jobs, lets the attempts in flight finish, then returns. Idempotent. */
   close(): Promise<void>;
   isRunning(): boolean;
+  readonly breakers: Breakers;
 }
 
-/** A failed attempt; BullMQ schedules the next one or keeps the job as a dead letter. */
-export class DeliveryAttemptError extends Error {
-  override readonly name = 'DeliveryAttemptError';
+/** A failed attempt to be retried after `delayMs`; the backoff strategy below reads it. */
+class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  readonly delayMs: number;
+  constructor(reason: string, delayMs: number) {
+    super(reason);
+    this.delayMs = delayMs;
+  }
 }
+
+const DEFAULT_POLICY: DeliveryPolicy = {
+  retryWindowMs: DEFAULT_RETRY_WINDOW_MS,
+  clientErrorAttempts: DEFAULT_CLIENT_ERROR_ATTEMPTS,
+  permanentStatuses: new Set([410]),
+  allowPrivate: null,
+  allowLinkLocal: false,
+};
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { logger } = options;
+  const dispatchers = createDispatchers({ connectTimeoutMs: options.timeoutMs });
+  const breakers = createBreakers({
+    failureThreshold: 5,
+    openMs: 30_000,
+    maxOpenMs: 10 * 60_000,
+    // Half the slots at most for one endpoint: a slow one cannot take them all.
+    maxInFlight: Math.max(1, Math.ceil(options.concurrency / 2)),
+  });
 
-  async function attempt(job: Job<DeliveryJob>): Promise<void> {
+  async function attempt(job: Job<DeliveryJob>, token?: string): Promise<void> {
     const data = job.data;
-    const started = performance.now();
-    const body = JSON.stringify(data.payload);
+    const route = options.routes().domains.get(data.domain);
+    const policy = route?.delivery ?? DEFAULT_POLICY;
+    const endpoint = route ? (data.address === null ? route.endpoint : route.addresses.get(data.address)) : undefined;
+
+    const admission = breakers.admit(data.url);
+    if (!admission.ok) {
+      // Put back to wait without an attempt and without holding a slot.
+      await job.moveToDelayed(admission.retryAt + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+
+    const number = job.attemptsMade + 1;
+    const started = Date.now();
+    let result: PostResult | null = null;
     let outcome: Outcome;
     try {
-      const result = await postJson({
+      if (!endpoint) throw Object.assign(new Error(`the routes no longer have ${data.address ? `${data.address}@` : ''}${data.domain}: cannot sign`), { name: 'RouteGoneError' });
+      const addressPolicy: AddressPolicy = {
+        allowPrivate: policy.allowPrivate ?? options.allowPrivateEndpoints,
+        allowLinkLocal: policy.allowLinkLocal,
+      };
+      checkLiteralHost(data.url, addressPolicy);
+      const body = JSON.stringify(data.payload);
+      const timestamp = Math.floor(started / 1000);
+      result = await postJson({
         url: data.url,
         body,
         timeoutMs: options.timeoutMs,
+        dispatcher: dispatchers.for(addressPolicy),
         headers: {
           'user-agent': options.userAgent,
-          // Standard Webhooks' message id: the same on every attempt, for de-duplication.
+          // Standard Webhooks: the same id on every attempt, for de-duplication.
           'webhook-id': data.deliveryId,
-          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+          'webhook-timestamp': String(timestamp),
+          ...(endpoint.secrets.length > 0 ? { 'webhook-signature': signatureHeader(endpoint.secrets, data.deliveryId, timestamp, body) } : {}),
         },
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
-      outcome = classifyResponse(result);
+      outcome = classifyResponse(result, policy, number);
     } catch (err) {
-      outcome = classifyError(err);
+      outcome = classifyError(err, options.timeoutMs);
     }
-    const fields = {
-      action: 'delivery-attempt',
-      deliveryId: data.deliveryId,
-      queueId: data.queueId,
-      domain: data.domain,
-      attempt: job.attemptsMade + 1,
-      durationMs: Math.round(performance.now() - started),
+    // An endpoint that answered with a verdict on the request is up, whatever the verdict.
+    breakers.release(data.url, outcome.kind === 'delivered' || (outcome.kind === 'permanent' && result !== null));
+
+    const durationMs = Date.now() - started;
+    let next: { delayMs: number } | null = null;
+    if (outcome.kind === 'retry') {
+      const plan = planRetry({
+        failedAttempts: number,
+        windowStartedAt: data.windowStartedAt ?? Date.parse(data.payload.receivedAt),
+        windowMs: policy.retryWindowMs,
+        now: Date.now(),
+        retryAfterMs: outcome.retryAfterMs,
+        schedule: options.schedule,
+      });
+      if (plan.kind === 'expired') outcome = { kind: 'permanent', reason: `retry window spent; last attempt: ${outcome.reason}` };
+      else next = plan;
+    }
+
+    const fields = { action: 'delivery-attempt', deliveryId: data.deliveryId, queueId: data.queueId, domain: data.domain, attempt: number, durationMs, status: result?.status };
+    const record = {
+      attempt: number,
+      at: new Date(started).toISOString(),
+      durationMs,
+      status: result?.status ?? null,
+      responseStart: result?.bodyStart ?? null,
     };
     if (outcome.kind === 'delivered') {
-      logger.info({ ...fields, outcome: 'delivered', status: outcome.status }, 'delivered');
+      logger.info({ ...fields, outcome: 'delivered' }, 'delivered');
+      await recordSafely(data.deliveryId, { ...record, outcome: 'delivered', reason: null, nextAttemptAt: null });
       return;
     }
-    logger.warn({ ...fields, outcome: 'failed', reason: outcome.reason }, 'delivery attempt failed');
-    throw new DeliveryAttemptError(outcome.reason);
+    if (outcome.kind === 'permanent' || next === null) {
+      logger.error({ ...fields, outcome: 'dead-letter', reason: outcome.reason }, 'delivery dead-lettered');
+      await recordSafely(data.deliveryId, { ...record, outcome: 'dead-letter', reason: outcome.reason, nextAttemptAt: null });
+      throw new UnrecoverableError(outcome.reason);
+    }
+    const nextAttemptAt = new Date(Date.now() + next.delayMs).toISOString();
+    logger.warn({ ...fields, outcome: 'retry', reason: outcome.reason, nextAttemptAt }, 'delivery attempt failed');
+    await recordSafely(data.deliveryId, { ...record, outcome: 'retry', reason: outcome.reason, nextAttemptAt });
+    throw new RetryLaterError(outcome.reason, next.delayMs);
   }
 
+  async function recordSafely(deliveryId: string, record: Parameters<AttemptLog['append']>[1]): Promise<void> {
+    // The record is for reading back; losing one must not change the delivery's fate.
+    await options.attempts.append(deliveryId, record).catch((err: Error) => logger.warn({ err, deliveryId }, 'attempt not recorded'));
+  }
+
+  // The lock must outlive the slowest attempt (the request timeout) with a wide
+  // margin: a job whose lock lapses mid-request is taken for stalled, handed to
+  // another worker and delivered twice. After a crash, the lapsed lock is what
+  // lets another worker take the job: the stalled check runs at the same pace.
+  const lockDuration = options.timeoutMs * 2 + 5000;
   const worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, attempt, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
-    // The lock must outlive the slowest attempt (the request timeout) with a wide
-    // margin: a job whose lock expires mid-request is taken for stalled, handed to
-    // another worker and delivered twice.
-    lockDuration: Math.max(30_000, options.timeoutMs * 2 + 30_000),
+    lockDuration,
+    stalledInterval: Math.min(30_000, lockDuration),
+    maxStalledCount: 3,
+    settings: {
+      backoffStrategy: (_attempts: number, _type?: string, err?: Error) => (err instanceof RetryLaterError ? err.delayMs : options.schedule.baseDelayMs),
+    },
   });
   worker.on('error', (err) => logger.error({ err }, 'delivery worker error'));
-  worker.on('failed', (job, err) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      logger.error({ action: 'dead-letter', deliveryId: job.data.deliveryId, domain: job.data.domain, reason: err.message }, 'delivery dead-lettered');
-    }
-  });
 
+  let closing: Promise<void> | null = null;
   return {
-    close: () => worker.close(),
+    breakers,
+    close() {
+      closing ??= worker.close().finally(() => dispatchers.close());
+      return closing;
+    },
     isRunning: () => worker.isRunning(),
   };
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReadinessCheck {
@@ -13,9 +13,24 @@ export interface ReadinessCheck {
  * `/readyz` while every check passes and the process is not draining, so that
  * Kubernetes stops sending it traffic before it stops.
  */
-export function createHttpServer(options: { host: string; port: number; checks: readonly ReadinessCheck[] }) {
+/** Answers the requests it knows (returns true), leaves the others (false). */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export function createHttpServer(options: { host: string; port: number; checks: readonly ReadinessCheck[]; handlers?: readonly RequestHandler[] }) {
   let draining = false;
   const server: Server = createServer((req, res) => {
+    void dispatch(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"internal error"}\n');
+    });
+  });
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const handler of options.handlers ?? []) if (await handler(req, res)) return;
+    builtIn(req, res);
+  }
+
+  function builtIn(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -32,7 +47,7 @@ export function createHttpServer(options: { host: string; port: number; checks: 
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}\n');
-  });
+  }
 
   async function readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
     const results = await Promise.all(

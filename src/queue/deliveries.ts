@@ -13,14 +13,9 @@ export interface DeliveryJob {
   readonly domain: string;
   readonly address: string | null;
   readonly url: string;
+  /** When the retry window started: acceptance, or the latest replay (ms since epoch). */
+  readonly windowStartedAt: number;
   readonly payload: Payload;
-}
-
-export interface RetryPolicy {
-  /** Total attempts, the first included. */
-  readonly attempts: number;
-  /** Delay before the first retry; each next one doubles, with jitter. */
-  readonly delayMs: number;
 }
 
 export interface DeliveryQueue {
@@ -40,19 +35,22 @@ export class EnqueueError extends Error {
 export function createDeliveryQueue(options: {
   connection: Redis;
   prefix: string;
-  retry: RetryPolicy;
+  /** How long delivered jobs and dead letters are kept for reading back. */
+  retentionMs: number;
   onError: (err: Error) => void;
 }): DeliveryQueue {
   const queue = new Queue(DELIVERY_QUEUE, {
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: {
-      attempts: options.retry.attempts,
-      // Jitter spreads the retries of a burst that failed together.
-      backoff: { type: 'exponential', delay: options.retry.delayMs, jitter: 0.3 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      // Failed jobs are the dead letters: kept until replayed or deleted.
-      removeOnFail: false,
+      // The retry window, not a count, ends a delivery's retries: the worker
+      // dead-letters it when the window is spent (delivery/schedule.ts) and
+      // chooses each delay itself (the 'window' strategy in delivery/worker.ts).
+      attempts: 1_000_000,
+      backoff: { type: 'window' },
+      removeOnComplete: { age: Math.ceil(options.retentionMs / 1000) },
+      // Failed jobs are the dead letters, kept for the same retention.
+      removeOnFail: { age: Math.ceil(options.retentionMs / 1000) },
     },
   });
   queue.on('error', options.onError);

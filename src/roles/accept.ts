@@ -24,6 +24,7 @@ export function createAcceptor(options: { queue: DeliveryQueue; enqueueTimeoutMs
       domain: plan.domain,
       address: plan.address,
       url: plan.endpoint.url,
+      windowStartedAt: received.receivedAt.getTime(),
       payload,
     }));
     try {

@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import type { Dispatcher } from 'undici';
 import { loadRoutes, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
+import { createDeliveryAdmin } from '../delivery/admin.ts';
+import { createAttemptLog } from '../delivery/attempts.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.ts';
+import { createAdminApi } from '../http/admin.ts';
 import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createRedisConnection } from '../queue/connection.ts';
-import { createDeliveryQueue, type DeliveryQueue } from '../queue/deliveries.ts';
+import { createDeliveryQueue } from '../queue/deliveries.ts';
 import { createReceiver, type Receiver } from '../smtp/receiver.ts';
 import { createAcceptor } from './accept.ts';
 import { VERSION } from './version.ts';
@@ -30,7 +32,6 @@ export async function startService(options: {
   routes: Routes;
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  dispatcher?: Dispatcher;
 }): Promise<Service> {
   const { settings, role, logger } = options;
   let routes = options.routes;
@@ -38,19 +39,19 @@ export async function startService(options: {
   const checks: ReadinessCheck[] = [];
 
   let receiver: Receiver | null = null;
-  let queue: DeliveryQueue | null = null;
   let worker: DeliveryWorker | null = null;
   const redisError = (err: Error) => logger.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'Redis connection error');
 
+  // Every role has the producer side: the receiver enqueues with it, and the
+  // admin API reads and replays deliveries through it.
+  const connection = createRedisConnection(settings.redisUrl, 'producer', role);
+  connection.on('error', redisError);
+  const queue = createDeliveryQueue({ connection, prefix: settings.redisPrefix, retentionMs: settings.retentionMs, onError: redisError });
+  const attempts = createAttemptLog(connection, settings.redisPrefix, settings.retentionMs);
+  const deliveries = createDeliveryAdmin(queue.queue, attempts);
+  checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
+
   if (role !== 'worker') {
-    const connection = createRedisConnection(settings.redisUrl, 'producer', 'receiver');
-    connection.on('error', redisError);
-    queue = createDeliveryQueue({
-      connection,
-      prefix: settings.redisPrefix,
-      retry: { attempts: settings.deliveryAttempts, delayMs: settings.retryDelayMs },
-      onError: redisError,
-    });
     receiver = createReceiver({
       host: settings.smtpHost,
       port: settings.smtpPort,
@@ -61,29 +62,31 @@ export async function startService(options: {
       accept: createAcceptor({ queue, enqueueTimeoutMs: settings.enqueueTimeoutMs }),
       logger,
     });
-    checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
-    const q = queue;
-    cleanups.push({ name: 'queue', run: () => q.close() }, { name: 'receiver redis', run: () => connection.quit() });
   }
 
   if (role !== 'receiver') {
-    const connection = createRedisConnection(settings.redisUrl, 'worker', 'worker');
-    connection.on('error', redisError);
+    const workerConnection = createRedisConnection(settings.redisUrl, 'worker', 'worker');
+    workerConnection.on('error', redisError);
     worker = createDeliveryWorker({
-      connection,
+      connection: workerConnection,
       prefix: settings.redisPrefix,
       concurrency: settings.deliveryConcurrency,
       timeoutMs: settings.deliveryTimeoutMs,
+      schedule: { baseDelayMs: settings.retryDelayMs, maxDelayMs: settings.retryMaxDelayMs },
+      allowPrivateEndpoints: settings.allowPrivateEndpoints,
       userAgent: `mxpost/${VERSION}`,
+      routes: () => routes,
+      attempts,
       logger,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
     const w = worker;
-    checks.push({ name: 'worker', check: async () => w.isRunning() && connection.status === 'ready' });
-    cleanups.push({ name: 'worker redis', run: () => connection.quit() });
+    checks.push({ name: 'worker', check: async () => w.isRunning() && workerConnection.status === 'ready' });
+    cleanups.push({ name: 'worker redis', run: () => workerConnection.quit() });
   }
+  cleanups.push({ name: 'queue', run: () => queue.close() }, { name: 'redis', run: () => connection.quit() });
 
-  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks });
+  const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries });
+  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers: [admin] });
   const smtp = receiver ? await receiver.listen() : null;
   const httpAddress = await http.listen();
   logger.info(

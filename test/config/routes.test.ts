@@ -39,7 +39,7 @@ function onlyProblem(text: string, env: NodeJS.ProcessEnv = {}): RoutesProblem {
 
 describe('routes file: accepted shapes', () => {
   test('the documented example loads: env secret, catch-all, listed recipients, address override', async () => {
-    const routes = await loadRoutes(EXAMPLE, { EXAMPLE_TEST_WEBHOOK_SECRET: 'whsec-example' });
+    const routes = await loadRoutes(EXAMPLE, { EXAMPLE_TEST_WEBHOOK_SECRET: 'whsec_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=' });
 
     assert.equal(routes.source, EXAMPLE);
     assert.deepEqual([...routes.domains.keys()], ['example.test', 'tickets.test']);
@@ -47,7 +47,7 @@ describe('routes file: accepted shapes', () => {
     const example = routes.domains.get('example.test');
     assert.ok(example);
     assert.equal(example.domain, 'example.test');
-    assert.deepEqual(example.endpoint, { url: 'http://127.0.0.1:9000/inbound', secrets: ['whsec-example'] });
+    assert.deepEqual(example.endpoint, { url: 'http://127.0.0.1:9000/inbound', secrets: ['whsec_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE='] });
     assert.equal(example.catchAll, true);
     assert.deepEqual([...example.recipients], []);
     assert.equal(example.addresses.size, 0);
@@ -66,16 +66,16 @@ describe('routes file: accepted shapes', () => {
         'domains:',
         '  tickets.test:',
         '    url: https://hooks.test/tickets',
-        '    secret: [domain-new, domain-old]',
+        '    secret: [whsec_AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=, whsec_AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=]',
         '    recipients: [support]',
         '    addresses:',
         '      billing: { url: https://hooks.test/billing }',
-        '      sales: { url: https://hooks.test/sales, secret: sales-only }',
+        '      sales: { url: https://hooks.test/sales, secret: whsec_BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ= }',
       ),
     );
     const tickets = routes.domains.get('tickets.test');
-    assert.deepEqual(tickets?.addresses.get('billing')?.secrets, ['domain-new', 'domain-old']);
-    assert.deepEqual(tickets?.addresses.get('sales')?.secrets, ['sales-only']);
+    assert.deepEqual(tickets?.addresses.get('billing')?.secrets, ['whsec_AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=', 'whsec_AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=']);
+    assert.deepEqual(tickets?.addresses.get('sales')?.secrets, ['whsec_BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=']);
   });
 
   test('an address listed under addresses is accepted without being in recipients', () => {
@@ -100,12 +100,12 @@ describe('routes file: accepted shapes', () => {
         'domains:',
         '  a.test:',
         '    url: https://hooks.test/',
-        '    secret: [env:NEW_SECRET, old-inline-secret]',
+        '    secret: [env:NEW_SECRET, whsec_BgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgY=]',
         '    recipients: ["*"]',
       ),
-      { NEW_SECRET: 'new-from-env' },
+      { NEW_SECRET: 'whsec_BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=' },
     );
-    assert.deepEqual(routes.domains.get('a.test')?.endpoint.secrets, ['new-from-env', 'old-inline-secret']);
+    assert.deepEqual(routes.domains.get('a.test')?.endpoint.secrets, ['whsec_BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=', 'whsec_BgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgY=']);
   });
 
   describe('secret from the file named by NAME_FILE', () => {
@@ -119,12 +119,12 @@ describe('routes file: accepted shapes', () => {
 
     test('env:NAME reads NAME_FILE when NAME is unset, without the trailing newline', async () => {
       const secretFile = join(dir, 'secret');
-      await writeFile(secretFile, 'from-a-mounted-file\n');
+      await writeFile(secretFile, 'whsec_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n');
       const routes = parse(
         yaml('domains:', '  a.test:', '    url: https://hooks.test/', '    secret: env:HOOK_SECRET', '    recipients: ["*"]'),
         { HOOK_SECRET_FILE: secretFile },
       );
-      assert.deepEqual(routes.domains.get('a.test')?.endpoint.secrets, ['from-a-mounted-file']);
+      assert.deepEqual(routes.domains.get('a.test')?.endpoint.secrets, ['whsec_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=']);
     });
 
     test('env:NAME with both NAME and NAME_FILE set is refused at the secret line', async () => {
@@ -173,7 +173,7 @@ describe('routes file: accepted shapes', () => {
   });
 
   test('the loaded routes are frozen', () => {
-    const routes = parse(yaml('domains:', '  a.test:', '    url: https://hooks.test/', '    secret: s', '    recipients: ["*"]'));
+    const routes = parse(yaml('domains:', '  a.test:', '    url: https://hooks.test/', '    secret: whsec_CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg=', '    recipients: ["*"]'));
     const route = routes.domains.get('a.test');
     assert.ok(Object.isFrozen(routes));
     assert.ok(Object.isFrozen(route));

@@ -10,14 +10,25 @@ export interface ReceivedRequest {
   readonly at: number;
 }
 
+/** How the endpoint answers one request: a status, headers, a delay, or never. */
+export interface PlannedReply {
+  readonly status?: number;
+  readonly headers?: Record<string, string>;
+  readonly delayMs?: number;
+  /** Never answer: the request hangs until the client gives up. */
+  readonly hang?: boolean;
+}
+
 /**
  * A real HTTP webhook endpoint on loopback. It answers each request with the
- * next status from `plan` (then 200), and records every request.
+ * next entry of `plan` (a status or a PlannedReply), then with `fallback`
+ * (200 unless changed), and records every request.
  */
-export async function startEndpoint(plan: number[] = []) {
+export async function startEndpoint(plan: (number | PlannedReply)[] = []) {
   const requests: ReceivedRequest[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const statuses = [...plan];
+  let fallback: number | PlannedReply = 200;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,8 +41,11 @@ export async function startEndpoint(plan: number[] = []) {
         /* recorded as text */
       }
       requests.push({ path: req.url ?? '/', headers: req.headers, body, json, at: Date.now() });
-      const status = statuses.shift() ?? 200;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `failing with ${status}`);
+      const next = statuses.shift() ?? fallback;
+      const reply: PlannedReply = typeof next === 'number' ? { status: next } : next;
+      const status = reply.status ?? 200;
+      const answer = () => res.writeHead(status, { 'content-type': 'text/plain', ...reply.headers }).end(status < 300 ? 'ok' : `failing with ${status}`);
+      if (!reply.hang) setTimeout(answer, reply.delayMs ?? 0);
       for (const w of waiters.filter((w) => requests.length >= w.count)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -43,7 +57,12 @@ export async function startEndpoint(plan: number[] = []) {
   const { port } = server.address() as AddressInfo;
   return {
     url: (path = '/inbound') => `http://127.0.0.1:${port}${path}`,
+    port,
     requests,
+    /** Queues more planned replies. */
+    plan: (...replies: (number | PlannedReply)[]) => statuses.push(...replies),
+    /** How requests are answered once the plan is used up. */
+    setFallback: (reply: number | PlannedReply) => (fallback = reply),
     /** Resolves once `count` requests arrived; rejects after `timeoutMs`. */
     waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedRequest[]> {
       if (requests.length >= count) return Promise.resolve(requests);

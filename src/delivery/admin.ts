@@ -1,0 +1,97 @@
+import type { Job, Queue } from 'bullmq';
+import type { DeliveryJob } from '../queue/deliveries.ts';
+import type { AttemptLog, AttemptRecord } from './attempts.ts';
+
+/** A delivery as the operator sees it: where it goes, where it stands, every attempt. */
+export interface DeliveryView {
+  readonly id: string;
+  readonly queueId: string;
+  readonly state: string;
+  readonly domain: string;
+  readonly url: string;
+  readonly recipients: readonly string[];
+  readonly subject: string | null;
+  readonly receivedAt: string;
+  readonly deadLetteredAt: string | null;
+  /** The last reason, for a dead letter. */
+  readonly reason: string | null;
+  readonly attempts: readonly AttemptRecord[];
+}
+
+export interface DeadLetterFilter {
+  /** Only this domain's dead letters (either spelling is normalized by the caller). */
+  readonly route?: string | undefined;
+  /** Only those dead-lettered at or after this time (ms since epoch). */
+  readonly since?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+// Listing scans the failed set newest first; beyond this many it stops.
+const SCAN_LIMIT = 10_000;
+
+/**
+ * Reading and replaying deliveries: the one implementation behind both the
+ * admin HTTP API and the CLI, so that they cannot disagree.
+ */
+export function createDeliveryAdmin(queue: Queue<DeliveryJob>, attempts: AttemptLog) {
+  async function view(job: Job<DeliveryJob>, state: string, withAttempts: boolean): Promise<DeliveryView> {
+    const data = job.data;
+    return {
+      id: String(job.id),
+      queueId: data.queueId,
+      state: state === 'failed' ? 'dead-letter' : state,
+      domain: data.domain,
+      url: data.url,
+      recipients: data.payload.envelope.rcptTo,
+      subject: data.payload.message.subject ?? null,
+      receivedAt: data.payload.receivedAt,
+      deadLetteredAt: state === 'failed' && job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+      reason: state === 'failed' ? job.failedReason : null,
+      attempts: withAttempts ? await attempts.list(String(job.id)) : [],
+    };
+  }
+
+  async function failedJobs(filter: DeadLetterFilter): Promise<Job<DeliveryJob>[]> {
+    const jobs = (await queue.getFailed(0, SCAN_LIMIT - 1)).filter((job): job is Job<DeliveryJob> => Boolean(job));
+    return jobs
+      .filter((job) => (filter.route ? job.data.domain === filter.route : true))
+      .filter((job) => (filter.since ? (job.finishedOn ?? 0) >= filter.since : true))
+      .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+  }
+
+  async function replayJob(job: Job<DeliveryJob>): Promise<void> {
+    // The retry window starts again, so a replay gets a full schedule; the id,
+    // and so the webhook-id, stays the same for the endpoint to de-duplicate.
+    await job.updateData({ ...job.data, windowStartedAt: Date.now() });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+
+  return {
+    async show(id: string): Promise<DeliveryView | null> {
+      // The state first: the job read after it is at least as recent, so a
+      // dead letter is never shown without the reason it was stored with.
+      const state = await queue.getJobState(id);
+      const job = await queue.getJob(id);
+      return job ? view(job, state, true) : null;
+    },
+    async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeliveryView[]> {
+      const jobs = (await failedJobs(filter)).slice(0, filter.limit ?? 100);
+      return Promise.all(jobs.map((job) => view(job, 'failed', false)));
+    },
+    /** Replays one dead letter; false when there is no dead letter with that id. */
+    async replay(id: string): Promise<boolean> {
+      const job = await queue.getJob(id);
+      if (!job || (await job.getState()) !== 'failed') return false;
+      await replayJob(job);
+      return true;
+    },
+    /** Replays every dead letter that matches; returns their ids. */
+    async replayAll(filter: DeadLetterFilter): Promise<string[]> {
+      const jobs = await failedJobs({ ...filter, limit: undefined });
+      for (const job of jobs) await replayJob(job);
+      return jobs.map((job) => String(job.id));
+    },
+  };
+}
+
+export type DeliveryAdmin = ReturnType<typeof createDeliveryAdmin>;

@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeliveryAdmin } from '../delivery/admin.ts';
+import { normalizeDomain } from '../routing/domain.ts';
+
+/**
+ * The admin API under /v1/, for operators and the console. Every request needs
+ * `Authorization: Bearer <MXPOST_ADMIN_TOKEN>`; without a token set, the API is off.
+ *
+ *   GET  /v1/deliveries/{id}                 a delivery and every attempt
+ *   GET  /v1/dead-letters?route=&since=&limit=
+ *   GET  /v1/dead-letters/{id}
+ *   POST /v1/dead-letters/{id}/replay
+ *   POST /v1/dead-letters/replay?route=&since=   all that match (at least one filter, or all=true)
+ */
+export function createAdminApi(options: { token: string; deliveries: () => DeliveryAdmin | null }) {
+  const expected = Buffer.from(`Bearer ${options.token}`);
+  const authorized = (req: IncomingMessage) => {
+    const given = Buffer.from(req.headers.authorization ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  /** Handles the request when it is for the admin API; returns false otherwise. */
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    if (!url.pathname.startsWith('/v1/')) return false;
+    if (options.token === '') return send(res, 404, { error: 'the admin API is off: set MXPOST_ADMIN_TOKEN' }), true;
+    if (!authorized(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return send(res, 401, { error: 'a valid bearer token is required' }), true;
+    }
+    const deliveries = options.deliveries();
+    if (!deliveries) return send(res, 503, { error: 'no queue in this process' }), true;
+    try {
+      await route(req.method ?? 'GET', url, deliveries, res);
+    } catch (err) {
+      const bad = (err as Error).name === 'BadRequest';
+      send(res, bad ? 400 : 503, { error: bad ? (err as Error).message : `cannot reach the queue: ${(err as Error).message}` });
+    }
+    return true;
+  };
+}
+
+async function route(method: string, url: URL, deliveries: DeliveryAdmin, res: ServerResponse): Promise<void> {
+  const path = url.pathname.split('/').slice(2).map(decodeURIComponent);
+  const filter = () => {
+    const domain = url.searchParams.get('route');
+    const since = url.searchParams.get('since');
+    const limit = url.searchParams.get('limit');
+    const normalized = domain === null ? undefined : normalizeDomain(domain);
+    if (normalized === null) throw badRequest('route must be a domain');
+    const sinceMs = since === null ? undefined : Date.parse(since);
+    if (Number.isNaN(sinceMs)) throw badRequest('since must be an ISO 8601 time');
+    const limitN = limit === null ? undefined : Number(limit);
+    if (limitN !== undefined && !(Number.isInteger(limitN) && limitN > 0 && limitN <= 1000)) throw badRequest('limit must be 1 to 1000');
+    return { route: normalized, since: sinceMs, limit: limitN };
+  };
+
+  if (method === 'GET' && path[0] === 'deliveries' && path.length === 2) {
+    const view = await deliveries.show(path[1]!);
+    return view ? send(res, 200, view) : send(res, 404, { error: 'no such delivery' });
+  }
+  if (path[0] === 'dead-letters') {
+    if (method === 'GET' && path.length === 1) return send(res, 200, { deadLetters: await deliveries.listDeadLetters(filter()) });
+    if (method === 'GET' && path.length === 2) {
+      const view = await deliveries.show(path[1]!);
+      return view?.state === 'dead-letter' ? send(res, 200, view) : send(res, 404, { error: 'no such dead letter' });
+    }
+    if (method === 'POST' && path.length === 2 && path[1] === 'replay') {
+      const f = filter();
+      if (!f.route && !f.since && url.searchParams.get('all') !== 'true') throw badRequest('name route or since, or all=true to replay every dead letter');
+      return send(res, 200, { replayed: await deliveries.replayAll(f) });
+    }
+    if (method === 'POST' && path.length === 3 && path[2] === 'replay') {
+      return (await deliveries.replay(path[1]!)) ? send(res, 200, { replayed: [path[1]] }) : send(res, 404, { error: 'no such dead letter' });
+    }
+  }
+  send(res, 404, { error: 'no such endpoint' });
+}
+
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { name: 'BadRequest' });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body, null, 2)}\n`);
+}
