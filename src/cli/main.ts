@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../roles/version.ts';
 import { runCheck } from './check.ts';
+import { addDeliveryCommands } from './deliveries.ts';
 import { runDev } from './dev.ts';
 import { runService } from './run.ts';
 
@@ -38,6 +39,8 @@ program
   .description('validate the settings and the routes file, then exit')
   .option('--routes <path>', 'the routes file to check (default: MXPOST_ROUTES)')
   .action(async (opts: { routes?: string }) => exit(await runCheck(opts)));
+
+addDeliveryCommands(program, exit);
 
 function exit(code: number): void {
   process.exitCode = code;

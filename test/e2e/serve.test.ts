@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { newSecret } from '../../src/delivery/sign.ts';
 import { startEndpoint } from '../support/endpoint.ts';
 import { startMxpost } from '../support/mxpost.ts';
 import { startTestRedis } from '../support/redis.ts';
@@ -17,7 +18,7 @@ describe('mxpost serve, end to end', () => {
     endpoint = await startEndpoint();
     mxpost = await startMxpost({
       redisUrl: redis.url,
-      env: { EXAMPLE_TEST_WEBHOOK_SECRET: 'whsec_dGVzdA==' },
+      env: { EXAMPLE_TEST_WEBHOOK_SECRET: newSecret() },
       routes: `
 domains:
   example.test:
