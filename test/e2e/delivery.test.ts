@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { newSecret } from '../../src/delivery/sign.ts';
 import { startEndpoint } from '../support/endpoint.ts';
@@ -61,8 +62,8 @@ describe('webhook delivery', () => {
     }
   });
 
-  test('dead-letters 410 Gone at once, with the reason readable through the admin API', async () => {
-    const { endpoint, admin, send, close } = await setup({ plan: [{ status: 410 }] });
+  test('dead-letters 410 Gone at once, readable through the admin API until the retention ends, and replayable by route', async () => {
+    const { endpoint, mxpost, admin, send, close } = await setup({ plan: [{ status: 410 }], env: { MXPOST_RETENTION: '1h' } });
     try {
       const id = await send('gone');
       const view = await waitForState(admin, id, 'dead-letter');
@@ -70,9 +71,21 @@ describe('webhook delivery', () => {
       assert.equal(view.attempts.length, 1);
       assert.equal(view.attempts[0].status, 410);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(endpoint.requests.length, 1, 'no second attempt');
+      assert.equal(endpoint.requests.length, 1, 'no second attempt until replayed');
       const list = await admin('GET', '/v1/dead-letters?route=d.test');
       assert.deepEqual(list.body.deadLetters.map((d: { id: string }) => d.id), [id]);
+      assert.deepEqual((await admin('GET', '/v1/dead-letters?route=other.test')).body.deadLetters, []);
+
+      // Records expire after MXPOST_RETENTION (1h in this test).
+      const redisClient = new Redis(redis.url);
+      const ttl = await redisClient.pttl(`${mxpost.prefix}:attempts:${id}`);
+      redisClient.disconnect();
+      assert.ok(ttl > 3500_000 && ttl <= 3600_000, `attempt records expire in ${ttl} ms`);
+
+      assert.equal((await admin('POST', '/v1/dead-letters/replay')).status, 400, 'replaying everything needs all=true');
+      assert.deepEqual((await admin('POST', '/v1/dead-letters/replay?route=d.test')).body, { replayed: [id] });
+      await endpoint.waitFor(2);
+      assert.equal(endpoint.requests[1]!.headers['webhook-id'], id);
     } finally {
       await close();
     }
