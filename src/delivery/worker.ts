@@ -2,6 +2,8 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_CLIENT_ERROR_ATTEMPTS, DEFAULT_RETRY_WINDOW_MS, type DeliveryPolicy, type Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import { DELIVERY_QUEUE, type DeliveryJob } from '../queue/deliveries.ts';
 import type { AttemptLog } from './attempts.ts';
 import { createBreakers, type Breakers } from './breaker.ts';
@@ -25,6 +27,8 @@ export interface DeliveryWorkerOptions {
   readonly routes: () => Routes;
   readonly attempts: AttemptLog;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
 }
 
 export interface DeliveryWorker {
@@ -53,7 +57,7 @@ const DEFAULT_POLICY: DeliveryPolicy = {
 };
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
-  const { logger } = options;
+  const { logger, metrics } = options;
   const dispatchers = createDispatchers({ connectTimeoutMs: options.timeoutMs });
   const breakers = createBreakers({
     failureThreshold: 5,
@@ -71,6 +75,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
     const admission = breakers.admit(data.url);
     if (!admission.ok) {
+      metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'deferred' });
       // Put back to wait without an attempt and without holding a slot.
       await job.moveToDelayed(admission.retryAt + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
@@ -78,6 +83,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
     const number = job.attemptsMade + 1;
     const started = Date.now();
+    const span = options.tracing.start('webhook delivery attempt', {
+      kind: 'client',
+      parent: data.traceparent,
+      attributes: { 'mxpost.delivery_id': data.deliveryId, 'mxpost.domain': data.domain, 'mxpost.attempt': number, 'http.request.method': 'POST' },
+    });
     let result: PostResult | null = null;
     let outcome: Outcome;
     try {
@@ -99,6 +109,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           // Standard Webhooks: the same id on every attempt, for de-duplication.
           'webhook-id': data.deliveryId,
           'webhook-timestamp': String(timestamp),
+          ...(span.traceparent ? { traceparent: span.traceparent } : {}),
           ...(endpoint.secrets.length > 0 ? { 'webhook-signature': signatureHeader(endpoint.secrets, data.deliveryId, timestamp, body) } : {}),
         },
       });
@@ -106,6 +117,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     } catch (err) {
       outcome = classifyError(err, options.timeoutMs);
     }
+    if (result) span.setAttributes({ 'http.response.status_code': result.status });
+    span.end(outcome.kind === 'delivered' ? undefined : outcome.reason);
     // An endpoint that answered with a verdict on the request is up, whatever the verdict.
     breakers.release(data.url, outcome.kind === 'delivered' || (outcome.kind === 'permanent' && result !== null));
 
@@ -134,16 +147,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     };
     if (outcome.kind === 'delivered') {
       logger.info({ ...fields, outcome: 'delivered' }, 'delivered');
+      metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'delivered' });
+      metrics.deliveryLatency.observe({ domain: data.domain }, (Date.now() - Date.parse(data.payload.receivedAt)) / 1000);
       await recordSafely(data.deliveryId, { ...record, outcome: 'delivered', reason: null, nextAttemptAt: null });
       return;
     }
     if (outcome.kind === 'permanent' || next === null) {
       logger.error({ ...fields, outcome: 'dead-letter', reason: outcome.reason }, 'delivery dead-lettered');
+      metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'dead_letter' });
+      metrics.deadLetters.inc({ domain: data.domain });
       await recordSafely(data.deliveryId, { ...record, outcome: 'dead-letter', reason: outcome.reason, nextAttemptAt: null });
       throw new UnrecoverableError(outcome.reason);
     }
     const nextAttemptAt = new Date(Date.now() + next.delayMs).toISOString();
     logger.warn({ ...fields, outcome: 'retry', reason: outcome.reason, nextAttemptAt }, 'delivery attempt failed');
+    metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'retry' });
     await recordSafely(data.deliveryId, { ...record, outcome: 'retry', reason: outcome.reason, nextAttemptAt });
     throw new RetryLaterError(outcome.reason, next.delayMs);
   }

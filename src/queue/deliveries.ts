@@ -15,6 +15,8 @@ export interface DeliveryJob {
   readonly url: string;
   /** When the retry window started: acceptance, or the latest replay (ms since epoch). */
   readonly windowStartedAt: number;
+  /** The SMTP transaction's trace context (W3C traceparent), when tracing is on. */
+  readonly traceparent?: string | undefined;
   readonly payload: Payload;
 }
 

@@ -1,10 +1,16 @@
 import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from '../auth/authenticate.ts';
+import { DEFAULT_AUTH_POLICY } from '../auth/policy.ts';
+import { createResolver } from '../auth/resolver.ts';
 import { loadRoutes, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
 import { createDeliveryAdmin } from '../delivery/admin.ts';
 import { createAttemptLog } from '../delivery/attempts.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.ts';
 import { createAdminApi } from '../http/admin.ts';
+import { createMetricsHandler } from '../http/metrics.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { createTracing } from '../observability/tracing.ts';
 import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createRedisConnection } from '../queue/connection.ts';
@@ -37,6 +43,8 @@ export async function startService(options: {
   let routes = options.routes;
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   const checks: ReadinessCheck[] = [];
+  const metrics = createMetrics();
+  const tracing = createTracing(options.env, VERSION);
 
   let receiver: Receiver | null = null;
   let worker: DeliveryWorker | null = null;
@@ -52,6 +60,15 @@ export async function startService(options: {
   checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
 
   if (role !== 'worker') {
+    // One resolver, and so one DNS cache, for every SMTP session of the process.
+    const resolver = createResolver({ servers: settings.dnsServers, timeoutMs: settings.dnsTimeoutMs });
+    const authenticate = createAuthenticator({
+      resolver,
+      authservId: settings.authservId,
+      hostname: settings.hostname,
+      timeoutMs: settings.authTimeoutMs,
+      onError: (check, err) => logger.error({ err, check }, 'authentication check failed; its verdict reads temperror'),
+    });
     receiver = createReceiver({
       host: settings.smtpHost,
       port: settings.smtpPort,
@@ -59,7 +76,13 @@ export async function startService(options: {
       maxMessageBytes: settings.maxMessageBytes,
       closeTimeoutMs: settings.shutdownTimeoutMs,
       routes: () => routes,
-      accept: createAcceptor({ queue, enqueueTimeoutMs: settings.enqueueTimeoutMs }),
+      accept: createAcceptor({
+        queue,
+        enqueueTimeoutMs: settings.enqueueTimeoutMs,
+        authenticate,
+        authPolicy: (domain) => routes.domains.get(domain)?.auth ?? DEFAULT_AUTH_POLICY,
+        authservId: settings.authservId,
+      }),
       logger,
     });
   }
@@ -77,6 +100,8 @@ export async function startService(options: {
       userAgent: `mxpost/${VERSION}`,
       routes: () => routes,
       attempts,
+      metrics,
+      tracing,
       logger,
     });
     const w = worker;
@@ -86,7 +111,7 @@ export async function startService(options: {
   cleanups.push({ name: 'queue', run: () => queue.close() }, { name: 'redis', run: () => connection.quit() });
 
   const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries });
-  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers: [admin] });
+  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers: [admin, createMetricsHandler(metrics, queue.queue)] });
   const smtp = receiver ? await receiver.listen() : null;
   const httpAddress = await http.listen();
   logger.info(
@@ -118,7 +143,7 @@ export async function startService(options: {
         },
       });
     }
-    steps.push(...cleanups, { name: 'http', run: () => http.close() });
+    steps.push(...cleanups, { name: 'http', run: () => http.close() }, { name: 'tracing', run: () => tracing.shutdown() });
     for (const step of steps) {
       try {
         await step.run();
