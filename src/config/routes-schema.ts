@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authPolicySchema } from '../auth/policy-schema.ts';
 import { secretProblem } from '../delivery/sign.ts';
 import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
@@ -202,6 +203,12 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
      */
     addresses: z.record(z.string(), mapping(endpointShape(env))).optional(),
     ...deliveryShape,
+    /**
+     * What to do with mail that fails authentication: `{ dmarc: enforce }`,
+     * `{ spf: reject }`, `{ requireDkim: [domain, …] }` (src/auth/policy.ts).
+     * Default: deliver everything, with its verdicts.
+     */
+    auth: authPolicySchema.optional(),
   });
   return mapping(
     {

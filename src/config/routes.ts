@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
+import { DEFAULT_AUTH_POLICY, type AuthPolicy } from '../auth/policy.ts';
 import { normalizeDomain } from '../routing/domain.ts';
 import { formatPath, locateNode, problemsFromIssues, RoutesError, sortProblems } from './routes-problems.ts';
 import type { Locator, RoutesProblem } from './routes-problems.ts';
@@ -44,6 +45,8 @@ export interface DomainRoute {
   /** Lower-case local part → the endpoint that overrides the domain's */
   readonly addresses: ReadonlyMap<string, Endpoint>;
   readonly delivery: DeliveryPolicy;
+  /** What to do with mail that fails authentication; the default delivers everything. */
+  readonly auth: AuthPolicy;
 }
 
 export interface Routes {
@@ -184,6 +187,7 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
           allowPrivate: route.allowPrivate ?? null,
           allowLinkLocal: route.allowLinkLocal ?? false,
         }),
+        auth: route.auth ?? DEFAULT_AUTH_POLICY,
       }),
     );
   }

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { DnsServerAddress } from '../auth/dns-client.ts';
+import { parseDnsServers } from '../auth/resolver.ts';
 import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
 
@@ -44,6 +46,14 @@ export interface Settings {
   readonly allowPrivateEndpoints: boolean;
   /** Bearer token of the admin API; empty: the admin API is off. */
   readonly adminToken: string;
+  /** Recursive DNS resolvers for authentication; null: the system's (/etc/resolv.conf). */
+  readonly dnsServers: readonly DnsServerAddress[] | null;
+  /** Deadline of one DNS lookup, retries included. */
+  readonly dnsTimeoutMs: number;
+  /** Deadline of all authentication checks of one message, from the final dot. */
+  readonly authTimeoutMs: number;
+  /** RFC 8601 authserv-id in Authentication-Results; defaults to `hostname`. */
+  readonly authservId: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -57,6 +67,15 @@ const duration = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
   return ms;
+});
+
+const dnsServers = z.string().transform((text, ctx) => {
+  try {
+    return parseDnsServers(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
 });
 
 /** One row per variable: its schema and its default, as written in `.env.example`. */
@@ -86,6 +105,14 @@ export const SETTINGS = {
   // In-cluster endpoints are private addresses, and the operator writes the routes.
   MXPOST_ALLOW_PRIVATE_ENDPOINTS: { schema: boolean, default: 'true' },
   MXPOST_ADMIN_TOKEN: { schema: z.string().refine((t) => t === '' || t.length >= 16, 'must be at least 16 characters (or empty to turn the admin API off)'), default: '' },
+  // Empty: the system's resolvers. Production: a local caching resolver.
+  MXPOST_DNS_SERVERS: { schema: dnsServers, default: '' },
+  // Two tries per lookup fit in it; an SPF chain of a few slow lookups still ends within the auth deadline.
+  MXPOST_DNS_TIMEOUT_MS: { schema: int(100, 30_000), default: '2000' },
+  // The reply to the final dot waits at most this long for SPF, DKIM, DMARC and ARC; the rest is temperror.
+  MXPOST_AUTH_TIMEOUT_MS: { schema: int(100, 60_000), default: '5000' },
+  // Empty: MXPOST_HOSTNAME. Several receivers of one installation should share one (RFC 8601 section 2.5).
+  MXPOST_AUTHSERV_ID: { schema: z.string().regex(/^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]*$/, 'must be a single token, such as a host name'), default: '' },
 } as const;
 
 type Name = keyof typeof SETTINGS;
@@ -138,6 +165,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     retentionMs: v.MXPOST_RETENTION,
     allowPrivateEndpoints: v.MXPOST_ALLOW_PRIVATE_ENDPOINTS,
     adminToken: v.MXPOST_ADMIN_TOKEN,
+    dnsServers: v.MXPOST_DNS_SERVERS,
+    dnsTimeoutMs: v.MXPOST_DNS_TIMEOUT_MS,
+    authTimeoutMs: v.MXPOST_AUTH_TIMEOUT_MS,
+    authservId: v.MXPOST_AUTHSERV_ID || v.MXPOST_HOSTNAME || hostname(),
   });
 }
 

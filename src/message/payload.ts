@@ -1,3 +1,4 @@
+import type { AuthVerdicts } from '../auth/schema.ts';
 import type { MessageDocument } from './types.ts';
 
 /**
@@ -12,6 +13,11 @@ export interface Payload {
   readonly envelope: Envelope;
   readonly route: RouteMatch;
   readonly message: MessageDocument;
+  /**
+   * SPF, DKIM, DMARC and ARC verdicts (docs/auth.md). Every delivery carries it; it
+   * is optional here only because buildPayloads leaves it to the acceptor.
+   */
+  readonly auth?: AuthVerdicts;
 }
 
 export interface Envelope {

@@ -1,3 +1,6 @@
+import type { Authenticator } from '../auth/authenticate.ts';
+import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
+import { decide, strictest, type AuthPolicy } from '../auth/policy.ts';
 import { buildPayloads } from '../message/build.ts';
 import { parseMessage } from '../message/parse.ts';
 import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
@@ -7,17 +10,38 @@ import { replies } from '../smtp/replies.ts';
 import type { ReceivedMessage } from '../smtp/receiver.ts';
 
 /**
- * The receiver's DATA step: parse, route, and store one job per (message,
- * endpoint). It returns only once Redis holds every job, which is what lets the
- * SMTP layer answer 250; if Redis cannot take them in time, the reply is 451
- * and the sender keeps the message.
+ * The receiver's DATA step: authenticate, apply each route's auth policy, parse,
+ * route, and store one job per (message, endpoint). It returns only once Redis
+ * holds every job, which is what lets the SMTP layer answer 250; if Redis cannot
+ * take them in time, the reply is 451 and the sender keeps the message.
  */
-export function createAcceptor(options: { queue: DeliveryQueue; enqueueTimeoutMs: number }) {
+export function createAcceptor(options: {
+  queue: DeliveryQueue;
+  enqueueTimeoutMs: number;
+  authenticate: Authenticator;
+  /** The auth policy of a routes-file domain, as the routes in force say now. */
+  authPolicy: (domain: string) => AuthPolicy;
+  authservId: string;
+}) {
   return async function accept(received: ReceivedMessage): Promise<string> {
     const queueId = newQueueId(received.receivedAt.getTime());
-    const message = await parseMessage(received.raw);
     const plans = planDeliveries(received.targets);
-    const payloads = buildPayloads({ queueId, received, message, plans, deliveryId });
+    // Verdicts come from the message as it arrived; what is parsed and delivered
+    // has no Authentication-Results claiming to be ours (forged, or a mail loop).
+    const delivered = { ...received, raw: withoutOwnAuthenticationResults(received.raw, options.authservId) };
+    const [report, message] = await Promise.all([
+      options.authenticate({ raw: received.raw, remoteAddress: received.remoteAddress, helo: received.helo, mailFrom: received.mailFrom }),
+      parseMessage(delivered.raw),
+    ]);
+    const decisions = new Map(plans.map((plan) => [plan, decide(report, options.authPolicy(plan.domain))]));
+    const refusal = strictest([...decisions.values()].filter((d) => d.action !== 'deliver'));
+    if (refusal?.action === 'reject') throw replies.authRejected(refusal.check, refusal.reason);
+    if (refusal?.action === 'defer') throw replies.authDeferred(refusal.check, refusal.reason);
+    const payloads = buildPayloads({ queueId, received: delivered, message, plans, deliveryId }).map(({ plan, payload }) => {
+      const decision = decisions.get(plan);
+      const quarantined = decision?.action === 'deliver' && decision.quarantined;
+      return { plan, payload: { ...payload, auth: { ...report.verdicts, quarantined } } };
+    });
     const jobs: DeliveryJob[] = payloads.map(({ plan, payload }) => ({
       deliveryId: payload.id,
       queueId,

@@ -32,7 +32,27 @@ export const replies = {
 
   storageUnavailable: () => new SmtpReplyError(451, '4.3.0', 'Temporary failure storing the message, try again later'),
   localError: () => new SmtpReplyError(451, '4.3.0', 'Local error in processing, try again later'),
+
+  // A domain's auth policy refused the message (src/auth/policy.ts), at the end of
+  // DATA. Enhanced codes: RFC 3463 X.7.1 for DMARC (what large receivers send),
+  // RFC 7372 X.7.23 "SPF validation failed" and X.7.20 "No passing DKIM signature found".
+  authRejected: (check: 'dmarc' | 'spf' | 'dkim', reason: string) =>
+    new SmtpReplyError(550, check === 'spf' ? '5.7.23' : check === 'dkim' ? '5.7.20' : '5.7.1', `Message rejected: ${replyText(reason)}`),
+  // A verdict the policy needs is unknown (DNS failed or was too slow): our
+  // failure, never the sender's, so 4xx (RFC 7372 X.7.24 "SPF validation error").
+  authDeferred: (check: 'dmarc' | 'spf' | 'dkim', reason: string) =>
+    new SmtpReplyError(451, check === 'spf' ? '4.7.24' : '4.7.1', `Authentication incomplete, try again later: ${replyText(reason)}`),
 } as const;
+
+/**
+ * Reply text that comes from outside (domains from the message, text from DNS):
+ * printable ASCII only, so it can neither break the reply line (RFC 5321 section
+ * 4.2) nor run past its 512-octet limit.
+ */
+function replyText(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return clean.length > 400 ? `${clean.slice(0, 397)}...` : clean;
+}
 
 /** Recognises a reply error by name, so that it survives crossing module boundaries. */
 export function isSmtpReplyError(err: unknown): err is SmtpReplyError {
