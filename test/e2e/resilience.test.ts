@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEndpoint } from '../support/endpoint.ts';
 import { startMxpost } from '../support/mxpost.ts';
+import { spawnMxpost } from '../support/process.ts';
 import { startTestRedis } from '../support/redis.ts';
 import { waitUntil } from '../support/wait.ts';
 import { SmtpDialog, sendMail, testMessage } from '../support/smtp-client.ts';
@@ -90,19 +91,9 @@ describe('when things go wrong', () => {
     const file = join(dir, 'routes.yaml');
     writeFileSync(file, routes());
     const prefix = `sigterm-${Date.now()}`;
-    const child = spawn(BIN, ['serve'], {
-      env: { ...process.env, MXPOST_ROUTES: file, MXPOST_REDIS_URL: redis.url, MXPOST_REDIS_PREFIX: prefix, MXPOST_SMTP_HOST: '127.0.0.1', MXPOST_SMTP_PORT: '0', MXPOST_HTTP_PORT: '0', MXPOST_HTTP_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const smtpPort = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const started = out.split('\n').map((l) => (l.startsWith('{') ? JSON.parse(l) : {})).find((l) => l.action === 'start');
-        if (started) resolve(Number(String(started.smtp).split(':').pop()));
-      });
-      child.once('exit', () => reject(new Error(`mxpost exited before it started: ${out}`)));
-    });
+    const mxpost = await spawnMxpost('serve', { MXPOST_ROUTES: file, MXPOST_REDIS_URL: redis.url, MXPOST_REDIS_PREFIX: prefix });
+    const child = mxpost.child;
+    const smtpPort = mxpost.smtpPort!;
 
     const { dialog } = await SmtpDialog.open(smtpPort);
     await dialog.command('EHLO client.sender.test');
