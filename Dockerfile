@@ -24,9 +24,8 @@ COPY --from=deps /app/node_modules ./node_modules
 # package.json carries "type": "module" and the version the code reports.
 COPY package.json ./
 COPY src ./src
-# The wildcard lets the build pass before docs/ exists: BuildKit copies nothing
-# for a pattern that matches nothing.
-COPY docs* ./docs/
+# The guides (and the payload's JSON Schema) travel with the version they describe.
+COPY docs ./docs
 # The image's `node` user, by number: Kubernetes can verify runAsNonRoot only
 # for a numeric user.
 USER 1000:1000
