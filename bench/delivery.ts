@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createRedisConnection } from '../src/queue/connection.ts';
 import { createDeliveryQueue, type DeliveryJob } from '../src/queue/deliveries.ts';
 import { startRedisServer } from '../src/queue/redis-server.ts';
+import { benchPayload } from './support/payload.ts';
 
 const jobs = Number(process.argv[2] ?? 20_000);
 const concurrencies = process.argv.slice(3).map(Number);
@@ -35,12 +36,7 @@ for (const concurrency of concurrencies) {
       const deliveryId = `BENCH${String(i).padStart(8, '0')}-1`;
       batch.push({
         deliveryId, queueId: deliveryId.slice(0, -2), domain: 'bench.test', address: null, url: `http://127.0.0.1:${port}/inbound`, windowStartedAt: Date.now(),
-        payload: {
-          id: deliveryId, receivedAt: new Date().toISOString(),
-          envelope: { mailFrom: 'a@sender.test', rcptTo: ['x@bench.test'], remoteAddress: '127.0.0.1', remotePort: 1, helo: 'h' },
-          route: { domain: 'bench.test', recipient: 'x@bench.test', tag: null },
-          message: { subject: `bench ${i}`, text } as never,
-        },
+        payload: benchPayload(deliveryId, `bench ${i}`, text),
       });
     }
     await queue.enqueue(batch, 30_000);

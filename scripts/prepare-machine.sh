@@ -24,3 +24,15 @@ if ! command -v redis-server >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
   say "installed $(redis-server --version | cut -d' ' -f1-3)"
 fi
+
+# The console's tests (test/console/) run in a real browser: Debian's Chromium,
+# driven by playwright-core, which brings no browser of its own. `npm run dev`
+# does not need it, so only the other callers (npm test, CI) install it.
+if [ "${npm_lifecycle_event:-}" != dev ] && [ ! -x /usr/bin/chromium ]; then
+  say "chromium not found: installing Debian's chromium package for the console's browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  say "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+fi

@@ -126,7 +126,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         : map.spfUnknown(identity === 'helo' ? input.helo : domainOf(input.mailFrom), identity, why(spfOutcome));
 
       const dmarcEval = dmarcOutcome.ok ? dmarcOutcome.value : null;
-      const alignedDomains = dmarcEval?.dkimAligned ?? new Set<string>();
+      const alignedDomains = dmarcEval?.dkimAligned ?? null;
       const dkimVerdicts = [
         ...(dkimOutcome.ok ? map.dkimVerdicts(dkimOutcome.value.results, verified, alignedDomains) : map.dkimUnverified(verified, 'temperror', why(dkimOutcome))),
         ...map.dkimUnverified(skipped, 'policy', `not verified: only the first ${maxSignatures} signatures of a message are`),
@@ -163,7 +163,11 @@ function passingSignatures(dkim: DKIMVerifyResult) {
     .map((r) => ({ id: r.id, domain: r.signingDomain!, aligned: r.status.aligned, underSized: r.status.underSized }));
 }
 
-/** Starts the lookups that are certain to come (DKIM keys, the From domain's DMARC record) early, into the cache. */
+/**
+ * Starts the lookups that are certain to come early, into the cache: mailauth asks
+ * for DKIM and ARC keys one after another, and for the DMARC records only once SPF
+ * and DKIM are done.
+ */
 function prefetch(resolve: (name: string, type: string) => Promise<unknown>, fields: readonly HeaderField[], signatures: readonly HeaderField[]): void {
   const names = new Set<string>();
   for (const field of signatures) {
@@ -171,9 +175,13 @@ function prefetch(resolve: (name: string, type: string) => Promise<unknown>, fie
     const [d, s] = [tags.get('d'), tags.get('s')];
     if (d && s) names.add(`${s}._domainkey.${d}`);
   }
+  // The newest ARC sets' keys; a longer chain fetches the rest as it goes.
+  for (const name of arcKeyNames(fields).slice(0, 10)) names.add(name);
   const from = fields.filter((f) => f.name === 'from');
   const author = from.length === 1 ? /@([A-Za-z0-9.-]+)\s*>?\s*$/.exec(from[0]!.value)?.[1] : undefined;
-  if (author) names.add(`_dmarc.${author}`);
+  // DMARC's tree walk (RFC 9989 4.10) asks for the record at the author domain and at each parent.
+  const labels = author?.toLowerCase().split('.').filter(Boolean) ?? [];
+  for (let i = 0; i < labels.length && i < 8; i++) names.add(`_dmarc.${labels.slice(i).join('.')}`);
   for (const name of names) resolve(name, 'TXT').catch(() => undefined);
 }
 

@@ -42,8 +42,12 @@ export function spfUnknown(domain: string, identity: 'mailfrom' | 'helo', reason
   return { result: 'temperror', domain, identity, explanation: null, reason };
 }
 
-/** One verdict per DKIM-Signature field in `verified`, in header order, from mailauth's results. */
-export function dkimVerdicts(results: readonly DKIMResult[], verified: readonly HeaderField[], alignedDomains: ReadonlySet<string>): DkimVerdict[] {
+/**
+ * One verdict per DKIM-Signature field in `verified`, in header order, from mailauth's
+ * results. `alignedDomains` are the signing domains DMARC found aligned under the
+ * From domain's record; without a record (null), mailauth's relaxed guess stands.
+ */
+export function dkimVerdicts(results: readonly DKIMResult[], verified: readonly HeaderField[], alignedDomains: ReadonlySet<string> | null): DkimVerdict[] {
   // mailauth reports each signature it processed, in header order; match them back by b=.
   const bySignature = new Map<string, DKIMResult[]>();
   for (const result of results) {
@@ -68,7 +72,7 @@ export function dkimVerdicts(results: readonly DKIMResult[], verified: readonly 
       selector: result.selector ?? tags.get('s') ?? '',
       algorithm: result.algo ?? tags.get('a') ?? '',
       reason: verdict === 'pass' ? null : reason,
-      aligned: verdict === 'pass' && alignedDomains.has(normalizeDomain(domain)),
+      aligned: verdict === 'pass' && (alignedDomains ? alignedDomains.has(normalizeDomain(domain)) : Boolean(result.status.aligned)),
     };
   });
 }

@@ -104,7 +104,7 @@ async function withAdmin(run: (admin: DeliveryAdmin) => Promise<number>): Promis
       queue.queue.waitUntilReady(),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`cannot reach Redis at ${settings.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`)), 5000).unref()),
     ]);
-    return await run(createDeliveryAdmin(queue.queue, createAttemptLog(connection, settings.redisPrefix, settings.retentionMs)));
+    return await run(createDeliveryAdmin(queue, createAttemptLog(connection, settings.redisPrefix, settings.retentionMs)));
   } catch (err) {
     return fail((err as Error).message, 1);
   } finally {

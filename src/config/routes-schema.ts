@@ -123,6 +123,37 @@ const deliveryShape = {
   allowLinkLocal: z.boolean().optional(),
 };
 
+const BYTE_UNITS: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const BYTE_SIZE_SHAPE = 'must be a number of bytes or a size such as 512KiB or 5MiB';
+
+/** A size in bytes: a number, or a string with a binary unit ("512KiB", "5 MiB"). */
+const byteSizeSchema = z.union([z.number(), z.string()], { error: BYTE_SIZE_SHAPE }).transform((value, ctx) => {
+  const match = typeof value === 'string' ? /^(\d+)\s*(b|kib|mib|gib)?$/i.exec(value.trim()) : null;
+  const bytes = typeof value === 'number' ? value : match ? Number(match[1]) * BYTE_UNITS[(match[2] ?? 'b').toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 1024 ** 3) {
+    ctx.addIssue({ code: 'custom', message: `${BYTE_SIZE_SHAPE}, from 0 to 1GiB, got ${JSON.stringify(value)}`, input: value });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** What a domain's payloads carry besides the parsed message (docs/payload.md). */
+const payloadShape = {
+  /** Whether each payload carries the message as received, base64, in `message.raw`. Default false. */
+  raw: z.boolean().optional(),
+  /**
+   * `inlineLimit`: how many decoded bytes of attachment content one payload
+   * carries, base64, in MIME order; an attachment past it keeps its metadata
+   * and says `contentOmitted: size-limit`. Default 5MiB; 0 sends metadata only.
+   */
+  attachments: z
+    .strictObject(
+      { inlineLimit: byteSizeSchema.optional() },
+      { error: (issue) => (issue.code === 'unrecognized_keys' ? 'allowed keys are inlineLimit' : undefined) },
+    )
+    .optional(),
+};
+
 const SECRET_SHAPE = 'must be a string or a list of strings';
 
 function secretSchema(env: NodeJS.ProcessEnv) {
@@ -203,6 +234,7 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
      */
     addresses: z.record(z.string(), mapping(endpointShape(env))).optional(),
     ...deliveryShape,
+    ...payloadShape,
     /**
      * What to do with mail that fails authentication: `{ dmarc: enforce }`,
      * `{ spf: reject }`, `{ requireDkim: [domain, …] }` (src/auth/policy.ts).

@@ -33,6 +33,20 @@ export interface DeliveryPolicy {
 export const DEFAULT_RETRY_WINDOW_MS = 24 * 3600 * 1000;
 export const DEFAULT_CLIENT_ERROR_ATTEMPTS = 3;
 
+/** What a domain's payloads carry besides the parsed message. */
+export interface PayloadOptions {
+  /** Carry the message as received, base64, in `message.raw`. */
+  readonly raw: boolean;
+  /** Decoded bytes of attachment content one payload carries; past it, metadata only. */
+  readonly inlineLimit: number;
+}
+
+/**
+ * 5 MiB of attachments inline per payload: a typical scan or document comes
+ * through whole, while a 25 MB message still makes a payload of a few MB.
+ */
+export const DEFAULT_INLINE_LIMIT = 5 * 1024 * 1024;
+
 export interface DomainRoute {
   /** ASCII lower-case (xn--) form, the map key */
   readonly domain: string;
@@ -47,6 +61,7 @@ export interface DomainRoute {
   readonly delivery: DeliveryPolicy;
   /** What to do with mail that fails authentication; the default delivers everything. */
   readonly auth: AuthPolicy;
+  readonly payload: PayloadOptions;
 }
 
 export interface Routes {
@@ -188,6 +203,7 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
           allowLinkLocal: route.allowLinkLocal ?? false,
         }),
         auth: route.auth ?? DEFAULT_AUTH_POLICY,
+        payload: Object.freeze({ raw: route.raw ?? false, inlineLimit: route.attachments?.inlineLimit ?? DEFAULT_INLINE_LIMIT }),
       }),
     );
   }

@@ -2,6 +2,11 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { DnsServerAddress } from '../auth/dns-client.ts';
 import { parseDnsServers } from '../auth/resolver.ts';
+import type { DurabilityMode } from '../queue/connection.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../smtp/addresses.ts';
+import type { SessionLimits } from '../smtp/limits.ts';
+import type { ProxyMode } from '../smtp/proxy-protocol.ts';
+import type { TlsFiles } from '../smtp/tls.ts';
 import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
 
@@ -54,6 +59,19 @@ export interface Settings {
   readonly authTimeoutMs: number;
   /** RFC 8601 authserv-id in Authentication-Results; defaults to `hostname`. */
   readonly authservId: string;
+  /** The SMTP receiver's session limits, each with its reply: docs/smtp.md. */
+  readonly smtpLimits: SessionLimits;
+  /** STARTTLS certificate and key files, reloaded when they change; null: no STARTTLS. */
+  readonly tls: TlsFiles | null;
+  /** PROXY protocol in front of SMTP, believed only from `proxyTrusted`. */
+  readonly proxyProtocol: ProxyMode;
+  readonly proxyTrusted: TrustedProxies;
+  /** New transactions get 451 4.3.2 past this many deliveries not done, or this share of Redis maxmemory. */
+  readonly maxBacklog: number;
+  readonly redisMemoryLimitPercent: number;
+  /** What a 250 waits for in Redis (src/queue/connection.ts), and how many replicas must have the jobs. */
+  readonly durability: DurabilityMode;
+  readonly redisMinReplicas: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -77,6 +95,18 @@ const dnsServers = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
+
+const trustedProxies = z.string().transform((text, ctx) => {
+  try {
+    return parseTrustedProxies(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+// The variable is the file's path, so that the file can change under a running
+// process; `<NAME>_FILE` would put the PEM itself here.
+const pemPath = z.string().refine((text) => !/[\r\n]|-----BEGIN/.test(text), 'must be the path of a PEM file, not its content');
 
 /** One row per variable: its schema and its default, as written in `.env.example`. */
 export const SETTINGS = {
@@ -113,6 +143,34 @@ export const SETTINGS = {
   MXPOST_AUTH_TIMEOUT_MS: { schema: int(100, 60_000), default: '5000' },
   // Empty: MXPOST_HOSTNAME. Several receivers of one installation should share one (RFC 8601 section 2.5).
   MXPOST_AUTHSERV_ID: { schema: z.string().regex(/^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]*$/, 'must be a single token, such as a host name'), default: '' },
+  // The SMTP receiver (docs/smtp.md gives each limit's reason and reply).
+  MXPOST_TLS_CERT: { schema: pemPath, default: '' },
+  MXPOST_TLS_KEY: { schema: pemPath, default: '' },
+  MXPOST_PROXY_PROTOCOL: { schema: z.enum(['off', 'v1', 'v2', 'auto']), default: 'off' },
+  MXPOST_PROXY_TRUSTED: { schema: trustedProxies, default: '' },
+  // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients per message.
+  MXPOST_MAX_RECIPIENTS: { schema: int(100, 100_000), default: '100' },
+  MXPOST_MAX_CONNECTIONS: { schema: int(1, 1_000_000), default: '1000' },
+  // Per IPv4 address or IPv6 /64. Large senders open a handful in parallel.
+  MXPOST_MAX_CONNECTIONS_PER_CLIENT: { schema: int(1, 1_000_000), default: '20' },
+  MXPOST_MAX_MESSAGES_PER_CONNECTION: { schema: int(1, 1_000_000), default: '100' },
+  // smtp-server's own fixed limit (unknown commands only) was 10; Postfix's is 20.
+  MXPOST_MAX_ERRORS: { schema: int(1, 10_000), default: '10' },
+  // RFC 5321 4.5.3.1.4 allows 512 octets, ESMTP parameters and UTF-8 addresses more.
+  MXPOST_MAX_COMMAND_BYTES: { schema: int(512, 1024 * 1024), default: '2048' },
+  // Postfix keeps 100 KiB of header, Exim 1 MiB; long ARC and DKIM chains stay far below this.
+  MXPOST_MAX_HEADER_BYTES: { schema: int(1024, 64 * 1024 * 1024), default: '262144' },
+  // RFC 5321 4.5.3.2.7: a server waits at least 5 minutes for the next command.
+  MXPOST_IDLE_TIMEOUT_MS: { schema: int(100, 3_600_000), default: '300000' },
+  // DATA gets 5 minutes plus a second per MXPOST_DATA_MIN_RATE bytes (Postfix's smtpd_min_data_rate idea).
+  MXPOST_DATA_TIMEOUT_MS: { schema: int(100, 3_600_000), default: '300000' },
+  MXPOST_DATA_MIN_RATE: { schema: int(1, 1024 * 1024 * 1024), default: '1024' },
+  // Above MXPOST_AUTH_TIMEOUT_MS + MXPOST_ENQUEUE_TIMEOUT_MS, far below the client's own 10 minutes.
+  MXPOST_DATA_REPLY_TIMEOUT_MS: { schema: int(100, 600_000), default: '30000' },
+  MXPOST_MAX_BACKLOG: { schema: int(1, 1_000_000_000), default: '100000' },
+  MXPOST_REDIS_MEMORY_LIMIT_PERCENT: { schema: int(1, 100), default: '90' },
+  MXPOST_DURABILITY: { schema: z.enum(['auto', 'fsync', 'memory']), default: 'auto' },
+  MXPOST_REDIS_MIN_REPLICAS: { schema: int(0, 64), default: '0' },
 } as const;
 
 type Name = keyof typeof SETTINGS;
@@ -143,6 +201,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (parsed.success) values[name] = parsed.data;
     else problems.push(`${name}=${JSON.stringify(text)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
+  const given = values as Partial<Typed>;
+  if (Boolean(given.MXPOST_TLS_CERT) !== Boolean(given.MXPOST_TLS_KEY)) problems.push('MXPOST_TLS_CERT and MXPOST_TLS_KEY: set both (for STARTTLS) or neither');
+  if (given.MXPOST_PROXY_PROTOCOL !== 'off' && given.MXPOST_PROXY_TRUSTED?.ranges.length === 0) {
+    problems.push(`MXPOST_PROXY_TRUSTED: must list the proxies' addresses when MXPOST_PROXY_PROTOCOL=${given.MXPOST_PROXY_PROTOCOL}`);
+  }
   if (problems.length > 0) throw new SettingsError(problems);
   const v = values as Typed;
   return Object.freeze({
@@ -169,6 +232,27 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dnsTimeoutMs: v.MXPOST_DNS_TIMEOUT_MS,
     authTimeoutMs: v.MXPOST_AUTH_TIMEOUT_MS,
     authservId: v.MXPOST_AUTHSERV_ID || v.MXPOST_HOSTNAME || hostname(),
+    smtpLimits: Object.freeze({
+      maxConnections: v.MXPOST_MAX_CONNECTIONS,
+      maxConnectionsPerClient: v.MXPOST_MAX_CONNECTIONS_PER_CLIENT,
+      maxMessagesPerConnection: v.MXPOST_MAX_MESSAGES_PER_CONNECTION,
+      maxRecipients: v.MXPOST_MAX_RECIPIENTS,
+      maxErrors: v.MXPOST_MAX_ERRORS,
+      maxCommandBytes: v.MXPOST_MAX_COMMAND_BYTES,
+      maxMessageBytes: v.MXPOST_MAX_MESSAGE_BYTES,
+      maxHeaderBytes: v.MXPOST_MAX_HEADER_BYTES,
+      idleTimeoutMs: v.MXPOST_IDLE_TIMEOUT_MS,
+      dataTimeoutMs: v.MXPOST_DATA_TIMEOUT_MS,
+      dataMinRate: v.MXPOST_DATA_MIN_RATE,
+      dataReplyTimeoutMs: v.MXPOST_DATA_REPLY_TIMEOUT_MS,
+    }),
+    tls: v.MXPOST_TLS_CERT ? Object.freeze({ certPath: v.MXPOST_TLS_CERT, keyPath: v.MXPOST_TLS_KEY }) : null,
+    proxyProtocol: v.MXPOST_PROXY_PROTOCOL,
+    proxyTrusted: v.MXPOST_PROXY_TRUSTED,
+    maxBacklog: v.MXPOST_MAX_BACKLOG,
+    redisMemoryLimitPercent: v.MXPOST_REDIS_MEMORY_LIMIT_PERCENT,
+    durability: v.MXPOST_DURABILITY,
+    redisMinReplicas: v.MXPOST_REDIS_MIN_REPLICAS,
   });
 }
 

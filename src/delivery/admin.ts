@@ -1,6 +1,9 @@
-import type { Job, Queue } from 'bullmq';
-import type { DeliveryJob } from '../queue/deliveries.ts';
+import type { Job } from 'bullmq';
+import { DEFAULT_RETRY_WINDOW_MS } from '../config/routes.ts';
+import type { Payload } from '../message/payload.ts';
+import type { DeliveryQueue, StoredDeliveryJob } from '../queue/deliveries.ts';
 import type { AttemptLog, AttemptRecord } from './attempts.ts';
+import { summarizeEndpoints, type EndpointSummary, type HealthReader } from './health.ts';
 
 /** A delivery as the operator sees it: where it goes, where it stands, every attempt. */
 export interface DeliveryView {
@@ -29,12 +32,22 @@ export interface DeadLetterFilter {
 // Listing scans the failed set newest first; beyond this many it stops.
 const SCAN_LIMIT = 10_000;
 
+/** Live state: queue depth by state, and each endpoint's health as the workers report it. */
+export interface Overview {
+  readonly queue: Readonly<Record<string, number>>;
+  readonly workers: number;
+  readonly endpoints: readonly EndpointSummary[];
+}
+
+const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+
 /**
  * Reading and replaying deliveries: the one implementation behind both the
  * admin HTTP API and the CLI, so that they cannot disagree.
  */
-export function createDeliveryAdmin(queue: Queue<DeliveryJob>, attempts: AttemptLog) {
-  async function view(job: Job<DeliveryJob>, state: string, withAttempts: boolean): Promise<DeliveryView> {
+export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: AttemptLog, health?: HealthReader) {
+  const queue = deliveryQueue.queue;
+  async function view(job: Job<StoredDeliveryJob>, state: string, withAttempts: boolean): Promise<DeliveryView> {
     const data = job.data;
     return {
       id: String(job.id),
@@ -42,26 +55,28 @@ export function createDeliveryAdmin(queue: Queue<DeliveryJob>, attempts: Attempt
       state: state === 'failed' ? 'dead-letter' : state,
       domain: data.domain,
       url: data.url,
-      recipients: data.payload.envelope.rcptTo,
-      subject: data.payload.message.subject ?? null,
-      receivedAt: data.payload.receivedAt,
+      recipients: data.part.envelope.rcptTo,
+      subject: data.subject,
+      receivedAt: data.part.receivedAt,
       deadLetteredAt: state === 'failed' && job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       reason: state === 'failed' ? job.failedReason : null,
       attempts: withAttempts ? await attempts.list(String(job.id)) : [],
     };
   }
 
-  async function failedJobs(filter: DeadLetterFilter): Promise<Job<DeliveryJob>[]> {
-    const jobs = (await queue.getFailed(0, SCAN_LIMIT - 1)).filter((job): job is Job<DeliveryJob> => Boolean(job));
+  async function failedJobs(filter: DeadLetterFilter): Promise<Job<StoredDeliveryJob>[]> {
+    const jobs = (await queue.getFailed(0, SCAN_LIMIT - 1)).filter((job): job is Job<StoredDeliveryJob> => Boolean(job));
     return jobs
       .filter((job) => (filter.route ? job.data.domain === filter.route : true))
       .filter((job) => (filter.since ? (job.finishedOn ?? 0) >= filter.since : true))
       .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
   }
 
-  async function replayJob(job: Job<DeliveryJob>): Promise<void> {
+  async function replayJob(job: Job<StoredDeliveryJob>): Promise<void> {
     // The retry window starts again, so a replay gets a full schedule; the id,
     // and so the webhook-id, stays the same for the endpoint to de-duplicate.
+    // The message stays readable for that window too.
+    await deliveryQueue.keep(job.data.queueId, DEFAULT_RETRY_WINDOW_MS);
     await job.updateData({ ...job.data, windowStartedAt: Date.now() });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
@@ -77,6 +92,21 @@ export function createDeliveryAdmin(queue: Queue<DeliveryJob>, attempts: Attempt
     async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeliveryView[]> {
       const jobs = (await failedJobs(filter)).slice(0, filter.limit ?? 100);
       return Promise.all(jobs.map((job) => view(job, 'failed', false)));
+    },
+    /** The payload exactly as POSTed to the endpoint; null once the delivery has expired. */
+    async payload(id: string): Promise<Payload | null> {
+      const job = await queue.getJob(id);
+      return job ? ((await deliveryQueue.load(job.data))?.payload ?? null) : null;
+    },
+    /** Where each delivery stands, as `show` names it ('unknown' once expired). */
+    async states(ids: readonly string[]): Promise<Map<string, string>> {
+      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      return new Map(ids.map((id, i) => [id, states[i] === 'failed' ? 'dead-letter' : states[i]!]));
+    },
+    async overview(): Promise<Overview> {
+      const [counts, snapshots] = await Promise.all([queue.getJobCounts(...QUEUE_STATES), health ? health() : Promise.resolve([])]);
+      const { failed, ...rest } = counts;
+      return { queue: { ...rest, 'dead-letter': failed ?? 0 }, workers: snapshots.length, endpoints: summarizeEndpoints(snapshots) };
     },
     /** Replays one dead letter; false when there is no dead letter with that id. */
     async replay(id: string): Promise<boolean> {

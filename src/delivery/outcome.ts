@@ -53,7 +53,7 @@ export function classifyError(err: unknown, timeoutMs: number): Outcome {
     return { kind: 'retry', reason: `timeout: no complete response within ${timeoutMs} ms` };
   }
   // Configuration problems: a replay after the fix delivers them.
-  if (e.name === 'EndpointAddressError' || e.name === 'RouteGoneError') return { kind: 'permanent', reason: e.message ?? e.name };
+  if (e.name === 'EndpointAddressError' || e.name === 'RouteGoneError' || e.name === 'MessageGoneError') return { kind: 'permanent', reason: e.message ?? e.name };
   if (code && (RETRYABLE_CODES.has(code) || code.startsWith('UND_ERR_'))) {
     return { kind: 'retry', reason: `${code}: ${e.message ?? e.cause?.message ?? ''}`.trim() };
   }

@@ -4,9 +4,10 @@ import { DEFAULT_CLIENT_ERROR_ATTEMPTS, DEFAULT_RETRY_WINDOW_MS, type DeliveryPo
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
-import { DELIVERY_QUEUE, type DeliveryJob } from '../queue/deliveries.ts';
+import { DELIVERY_QUEUE, type DeliveryJob, type StoredDeliveryJob } from '../queue/deliveries.ts';
 import type { AttemptLog } from './attempts.ts';
 import { createBreakers, type Breakers } from './breaker.ts';
+import { createHealthPublisher } from './health.ts';
 import { checkLiteralHost, createDispatchers, type AddressPolicy } from './network.ts';
 import { classifyError, classifyResponse, type Outcome } from './outcome.ts';
 import { postJson, type PostResult } from './post.ts';
@@ -26,6 +27,8 @@ export interface DeliveryWorkerOptions {
   /** The routes in force: secrets and response rules are read at each attempt. */
   readonly routes: () => Routes;
   readonly attempts: AttemptLog;
+  /** Joins a stored job with its message (queue/deliveries.ts); null when the message has expired. */
+  readonly load: (stored: StoredDeliveryJob) => Promise<DeliveryJob | null>;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
@@ -66,8 +69,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     // Half the slots at most for one endpoint: a slow one cannot take them all.
     maxInFlight: Math.max(1, Math.ceil(options.concurrency / 2)),
   });
+  // The breakers are this process's; a snapshot in Redis lets the console see them from any process.
+  const health = createHealthPublisher({
+    redis: options.connection,
+    prefix: options.prefix,
+    breakers,
+    onError: (err) => logger.warn({ err: { message: err.message } }, 'endpoint health not published'),
+  });
+  health.start();
 
-  async function attempt(job: Job<DeliveryJob>, token?: string): Promise<void> {
+  async function attempt(job: Job<StoredDeliveryJob>, token?: string): Promise<void> {
     const data = job.data;
     const route = options.routes().domains.get(data.domain);
     const policy = route?.delivery ?? DEFAULT_POLICY;
@@ -97,7 +108,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         allowLinkLocal: policy.allowLinkLocal,
       };
       checkLiteralHost(data.url, addressPolicy);
-      const body = JSON.stringify(data.payload);
+      const loaded = await options.load(data);
+      if (!loaded) throw Object.assign(new Error(`the message ${data.queueId} is no longer stored (kept for its retry window and MXPOST_RETENTION)`), { name: 'MessageGoneError' });
+      const body = JSON.stringify(loaded.payload);
       const timestamp = Math.floor(started / 1000);
       result = await postJson({
         url: data.url,
@@ -121,13 +134,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     span.end(outcome.kind === 'delivered' ? undefined : outcome.reason);
     // An endpoint that answered with a verdict on the request is up, whatever the verdict.
     breakers.release(data.url, outcome.kind === 'delivered' || (outcome.kind === 'permanent' && result !== null));
+    health.record(data.url, outcome.kind === 'delivered');
 
     const durationMs = Date.now() - started;
     let next: { delayMs: number } | null = null;
     if (outcome.kind === 'retry') {
       const plan = planRetry({
         failedAttempts: number,
-        windowStartedAt: data.windowStartedAt ?? Date.parse(data.payload.receivedAt),
+        windowStartedAt: data.windowStartedAt ?? Date.parse(data.part.receivedAt),
         windowMs: policy.retryWindowMs,
         now: Date.now(),
         retryAfterMs: outcome.retryAfterMs,
@@ -148,7 +162,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     if (outcome.kind === 'delivered') {
       logger.info({ ...fields, outcome: 'delivered' }, 'delivered');
       metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'delivered' });
-      metrics.deliveryLatency.observe({ domain: data.domain }, (Date.now() - Date.parse(data.payload.receivedAt)) / 1000);
+      metrics.deliveryLatency.observe({ domain: data.domain }, (Date.now() - Date.parse(data.part.receivedAt)) / 1000);
       await recordSafely(data.deliveryId, { ...record, outcome: 'delivered', reason: null, nextAttemptAt: null });
       return;
     }
@@ -176,7 +190,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   // another worker and delivered twice. After a crash, the lapsed lock is what
   // lets another worker take the job: the stalled check runs at the same pace.
   const lockDuration = options.timeoutMs * 2 + 5000;
-  const worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, attempt, {
+  const worker = new Worker<StoredDeliveryJob>(DELIVERY_QUEUE, attempt, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -193,7 +207,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   return {
     breakers,
     close() {
-      closing ??= worker.close().finally(() => dispatchers.close());
+      closing ??= worker.close().finally(() => Promise.all([dispatchers.close(), health.close()]));
       return closing;
     },
     isRunning: () => worker.isRunning(),

@@ -1,23 +1,37 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeliveryAdmin } from '../delivery/admin.ts';
+import { parseMessageQuery, type MessageAdmin } from '../delivery/messages.ts';
 import { normalizeDomain } from '../routing/domain.ts';
 
 /**
  * The admin API under /v1/, for operators and the console. Every request needs
  * `Authorization: Bearer <MXPOST_ADMIN_TOKEN>`; without a token set, the API is off.
+ * A console session (src/console/) also opens the GET requests: they change
+ * nothing, so a cookie needs no CSRF defence there; POSTs take the token only.
  *
+ *   GET  /v1/overview                        queue depth by state, endpoint health
+ *   GET  /v1/messages?q=&from=&to=&route=&since=&until=&cursor=&limit=
+ *   GET  /v1/messages/{queueId}              the message, its deliveries and payload
  *   GET  /v1/deliveries/{id}                 a delivery and every attempt
+ *   GET  /v1/deliveries/{id}/payload         the payload as POSTed
  *   GET  /v1/dead-letters?route=&since=&limit=
  *   GET  /v1/dead-letters/{id}
  *   POST /v1/dead-letters/{id}/replay
  *   POST /v1/dead-letters/replay?route=&since=   all that match (at least one filter, or all=true)
  */
-export function createAdminApi(options: { token: string; deliveries: () => DeliveryAdmin | null }) {
+export function createAdminApi(options: {
+  token: string;
+  deliveries: () => DeliveryAdmin | null;
+  messages?: () => MessageAdmin | null;
+  /** Whether the request carries a valid console session. */
+  session?: (req: IncomingMessage) => boolean;
+}) {
   const expected = Buffer.from(`Bearer ${options.token}`);
   const authorized = (req: IncomingMessage) => {
     const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    return (req.method === 'GET' || req.method === 'HEAD') && (options.session?.(req) ?? false);
   };
 
   /** Handles the request when it is for the admin API; returns false otherwise. */
@@ -32,7 +46,7 @@ export function createAdminApi(options: { token: string; deliveries: () => Deliv
     const deliveries = options.deliveries();
     if (!deliveries) return send(res, 503, { error: 'no queue in this process' }), true;
     try {
-      await route(req.method ?? 'GET', url, deliveries, res);
+      await route(req.method ?? 'GET', url, deliveries, options.messages?.() ?? null, res);
     } catch (err) {
       const bad = (err as Error).name === 'BadRequest';
       send(res, bad ? 400 : 503, { error: bad ? (err as Error).message : `cannot reach the queue: ${(err as Error).message}` });
@@ -41,7 +55,7 @@ export function createAdminApi(options: { token: string; deliveries: () => Deliv
   };
 }
 
-async function route(method: string, url: URL, deliveries: DeliveryAdmin, res: ServerResponse): Promise<void> {
+async function route(method: string, url: URL, deliveries: DeliveryAdmin, messages: MessageAdmin | null, res: ServerResponse): Promise<void> {
   const path = url.pathname.split('/').slice(2).map(decodeURIComponent);
   const filter = () => {
     const domain = url.searchParams.get('route');
@@ -56,6 +70,20 @@ async function route(method: string, url: URL, deliveries: DeliveryAdmin, res: S
     return { route: normalized, since: sinceMs, limit: limitN };
   };
 
+  if (method === 'GET' && path[0] === 'overview' && path.length === 1) return send(res, 200, await deliveries.overview());
+  if (method === 'GET' && path[0] === 'messages' && messages) {
+    if (path.length === 1) {
+      const query = parseMessageQuery(url.searchParams);
+      if ('error' in query) throw badRequest(query.error);
+      return send(res, 200, { ...(await messages.list(query)), retentionMs: messages.retentionMs });
+    }
+    const found = path.length === 2 ? await messages.show(path[1]!) : null;
+    return found ? send(res, 200, found) : send(res, 404, { error: 'no such message (or it is older than MXPOST_RETENTION)' });
+  }
+  if (method === 'GET' && path[0] === 'deliveries' && path.length === 3 && path[2] === 'payload') {
+    const payload = await deliveries.payload(path[1]!);
+    return payload ? send(res, 200, payload) : send(res, 404, { error: 'no such delivery' });
+  }
   if (method === 'GET' && path[0] === 'deliveries' && path.length === 2) {
     const view = await deliveries.show(path[1]!);
     return view ? send(res, 200, view) : send(res, 404, { error: 'no such delivery' });
@@ -83,5 +111,6 @@ function badRequest(message: string): Error {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body, null, 2)}\n`);
+  // nosniff: a browser with a console session may open these; JSON holds mail text.
+  res.writeHead(status, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' }).end(`${JSON.stringify(body, null, 2)}\n`);
 }

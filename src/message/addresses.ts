@@ -1,5 +1,5 @@
 import { parseAddressHeader } from 'mailparser';
-import type { EmailAddress } from './types.ts';
+import type { EmailAddress } from './payload.ts';
 
 /**
  * The mailboxes of one or more raw (not yet RFC 2047-decoded) address header

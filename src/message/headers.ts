@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import libmime from 'libmime';
 import type { HeaderLines } from 'mailparser';
-import type { HeaderField } from './types.ts';
+import type { HeaderField } from './payload.ts';
 
 /**
  * A header field unfolded but not yet RFC 2047-decoded. Address and msg-id
@@ -17,6 +17,11 @@ export interface RawHeaderField {
 // RFC 5322 3.6.8 ftext: printable ASCII except the colon. A "name" outside it
 // is garbage that happened to contain a colon, not a header.
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
+/** Whether the text before a header line's colon (trailing WSP removed) is a field name. */
+export function isFieldName(name: string): boolean {
+  return FIELD_NAME.test(name);
+}
 
 // RFC 5322 2.2.3: unfolding removes a line break that is followed by WSP and
 // keeps the WSP itself.
@@ -34,7 +39,7 @@ export function readRawFields(lines: HeaderLines | undefined): RawHeaderField[] 
     if (colon < 0) continue;
     // The obsolete syntax (RFC 5322 4.5) allows WSP between name and colon.
     const name = text.slice(0, colon).trimEnd();
-    if (!FIELD_NAME.test(name)) continue;
+    if (!isFieldName(name)) continue;
     fields.push({ name, raw: text.slice(colon + 1).replace(FOLD, '').trim() });
   }
   return fields;
@@ -49,6 +54,19 @@ export function decodeField(field: RawHeaderField): HeaderField {
     // an unknown charset or a broken word: the raw text is the best we have
   }
   return { name: field.name, value };
+}
+
+/** The decoded fields by lower-case name, each name's values in message order. */
+export function headersByName(fields: readonly HeaderField[]): Record<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const field of fields) {
+    const name = field.name.toLowerCase();
+    const values = byName.get(name);
+    if (values) values.push(field.value);
+    else byName.set(name, [field.value]);
+  }
+  // fromEntries defines own properties: a header called "__proto__" is just a header.
+  return Object.fromEntries(byName);
 }
 
 /** The raw values of every field called `name` (case-insensitive), in order. */

@@ -1,46 +1,94 @@
 import { simpleParser } from 'mailparser';
 import type { ParsedMail, SimpleParserOptions } from 'mailparser';
 import { parseAddresses } from './addresses.ts';
-import { describeAttachment } from './attachments.ts';
+import { readAttachment, type ParsedAttachment } from './attachments.ts';
 import { parseDate } from './date.ts';
-import { decodeField, rawValues, readRawFields } from './headers.ts';
+import { decodeField, headersByName, rawValues, readRawFields } from './headers.ts';
 import { firstMessageId, parseMessageIds } from './ids.ts';
-import type { MessageDocument } from './types.ts';
+import { MessageRefusedError, PARSER_LIMITS } from './limits.ts';
+import type { MessageDocument, ParseWarning } from './payload.ts';
+import { extractReply } from './reply.ts';
+import { inspectStructure } from './structure.ts';
 
 const PARSER_OPTIONS: SimpleParserOptions = {
   checksumAlgo: 'sha256',
   // Left alone, simpleParser inlines every cid: image into the HTML as a data:
   // URL, which would carry attachment bytes past the per-route content limit.
   keepCidLinks: true,
-  // skipTextToHtml would save building textAsHtml, which the document does not
-  // carry, but it also leaves a stray '<br/>' in html wherever a text part sits
-  // beside an HTML part outside multipart/alternative.
+  // Links are found only to build textAsHtml, which the document does not carry;
+  // linkify-it is where crafted text once backtracked for seconds.
+  skipTextLinks: true,
+  // skipTextToHtml would save building textAsHtml too, but it leaves a stray
+  // '<br/>' in html wherever a text part sits beside an HTML part outside
+  // multipart/alternative.
+  maxHtmlLengthToParse: PARSER_LIMITS.htmlToTextChars,
+  maxChildNodes: PARSER_LIMITS.parts,
+  maxHeadSize: PARSER_LIMITS.headBytes,
 };
 
-// When mailparser refuses the whole message (a header block over its 1 MiB
-// maxHeadSize, more than 1000 MIME parts), the top-level headers alone are
-// parsed again, cut to this size. Real header blocks are a few KiB. A quarter
-// of maxHeadSize keeps ordinary lines from tripping it again; mailsplit counts
-// every line as at least 64 bytes, so a block of tiny lines can still be
-// refused, and the document is then empty.
+// When mailparser refuses the whole message, the top-level headers alone are
+// parsed again, cut to this size. A quarter of maxHeadSize keeps ordinary lines
+// from tripping it again; mailsplit counts every line as at least 64 bytes, so
+// a block of tiny lines can still be refused, and the document is then empty.
 const HEAD_RETRY_LIMIT = 256 * 1024;
 
-/**
- * Turns raw message bytes into the `message` part of the webhook payload.
- * Never rejects: whatever cannot be read is left empty, and a message that
- * mailparser refuses outright still yields its top-level headers when it can.
- */
-export async function parseMessage(raw: Buffer): Promise<MessageDocument> {
-  const mail = (await tryParse(raw)) ?? (await tryParse(headBlock(raw)));
-  return toDocument(mail, raw.length);
+/** The parts of the document that are the same for every delivery of the message. */
+export type ParsedDocument = Omit<MessageDocument, 'bcc' | 'attachments' | 'raw'>;
+
+export interface ParsedMessage {
+  readonly document: ParsedDocument;
+  /** Attachment metadata with the decoded bytes, which each delivery inlines up to its route's limit. */
+  readonly attachments: readonly ParsedAttachment[];
+  /** The parser hit a limit, so what it read is incomplete: every delivery carries the raw MIME. */
+  readonly incomplete: boolean;
 }
 
-async function tryParse(raw: Buffer): Promise<ParsedMail | null> {
+/**
+ * Turns raw message bytes into the message document. Broken MIME never fails:
+ * what can be read is returned with parseWarnings. Only a message over
+ * HARD_LIMITS is refused, with a MessageRefusedError.
+ */
+export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
+  const structure = await inspectStructure(raw);
+  if (structure.refusal !== null) throw new MessageRefusedError(structure.refusal);
+  const warnings: ParseWarning[] = [...structure.warnings];
+  let incomplete = false;
+  let mail = await tryParse(raw);
+  if (mail instanceof Error) {
+    warnings.push({ code: 'parser-limit', message: `${mail.message}: only the top-level headers were read; the raw MIME is attached` });
+    incomplete = true;
+    const head = await tryParse(headBlock(raw));
+    mail = head instanceof Error ? null : head;
+  }
+  let text = mail?.text ?? null;
+  const html = typeof mail?.html === 'string' ? mail.html : null;
+  let conversionError = mail?.textConversionError ?? null;
+  // mailparser renders HTML as text only when the HTML is the whole message;
+  // HTML beside attachments, with no text part, is rendered here by the same
+  // code, given the HTML as a message of its own.
+  if (text === null && html !== null && conversionError === null) {
+    const rendered = await tryParse(Buffer.from(`Content-Type: text/html; charset=utf-8\r\n\r\n${html}`));
+    if (rendered !== null && !(rendered instanceof Error)) {
+      text = rendered.text ?? null;
+      conversionError = rendered.textConversionError ?? null;
+    }
+  }
+  if (conversionError !== null) {
+    warnings.push({ code: 'html-not-converted', message: `${conversionError.message}: text holds only the text parts; the raw MIME is attached` });
+    incomplete = true;
+    if (text !== null && text.trim() === '') text = null;
+  }
+  const document = toDocument(mail, raw.length, text, html, warnings);
+  return { document, attachments: (mail?.attachments ?? []).map(readAttachment), incomplete };
+}
+
+/** The parsed mail, null for no input, or the error mailparser gave up with. */
+async function tryParse(raw: Buffer): Promise<ParsedMail | Error | null> {
   if (raw.length === 0) return null;
   try {
     return await simpleParser(raw, PARSER_OPTIONS);
-  } catch {
-    return null;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
 
@@ -55,20 +103,24 @@ function headBlock(raw: Buffer): Buffer {
   return end < 0 ? Buffer.alloc(0) : raw.subarray(0, end);
 }
 
-function toDocument(mail: ParsedMail | null, size: number): MessageDocument {
+function toDocument(mail: ParsedMail | null, size: number, text: string | null, html: string | null, warnings: ParseWarning[]): ParsedDocument {
   const fields = readRawFields(mail?.headerLines);
   const headers = fields.map(decodeField);
   // From, Sender, Reply-To, Subject and Date may appear once (RFC 5322 3.6);
   // when a message repeats one, the first is read, as mail clients show it.
   const firstOf = (name: string): string[] => rawValues(fields, name).slice(0, 1);
   const subject = headers.find((field) => field.name.toLowerCase() === 'subject');
-  const [date] = firstOf('Date');
+  const [dateValue] = firstOf('Date');
+  const date = dateValue === undefined ? null : parseDate(dateValue);
+  if (dateValue !== undefined && date === null) {
+    warnings.push({ code: 'invalid-date', message: `Date header is not a date: ${JSON.stringify(dateValue.slice(0, 80))}` });
+  }
   const [sender] = parseAddresses(firstOf('Sender'));
   return {
     messageId: firstMessageId(rawValues(fields, 'Message-ID')),
     inReplyTo: firstMessageId(rawValues(fields, 'In-Reply-To')),
     references: rawValues(fields, 'References').flatMap((value) => parseMessageIds(value)),
-    date: date === undefined ? null : parseDate(date),
+    date,
     subject: subject?.value ?? '',
     from: parseAddresses(firstOf('From')),
     sender: sender ?? null,
@@ -76,9 +128,11 @@ function toDocument(mail: ParsedMail | null, size: number): MessageDocument {
     to: parseAddresses(rawValues(fields, 'To')),
     cc: parseAddresses(rawValues(fields, 'Cc')),
     headers,
-    text: mail?.text ?? null,
-    html: typeof mail?.html === 'string' ? mail.html : null,
-    attachments: (mail?.attachments ?? []).map(describeAttachment),
+    headersByName: headersByName(headers),
+    text,
+    html,
+    replyText: text === null ? null : extractReply(text),
     size,
+    parseWarnings: warnings,
   };
 }

@@ -1,6 +1,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Payload } from '../message/payload.ts';
+import { joinPayload, splitPayloads, type DeliveryPart, type SharedMessage } from '../message/stored.ts';
+import { DEFAULT_RETRY_WINDOW_MS } from '../config/routes.ts';
+import type { Durability } from './connection.ts';
 
 export const DELIVERY_QUEUE = 'deliveries';
 
@@ -20,13 +23,34 @@ export interface DeliveryJob {
   readonly payload: Payload;
 }
 
+/**
+ * A delivery as its BullMQ job holds it: the payload's own part only. The
+ * message that all deliveries of it share is stored once beside the jobs, under
+ * `<prefix>:message:<queueId>`, and joined back when the job runs (`load`).
+ */
+export interface StoredDeliveryJob extends Omit<DeliveryJob, 'payload'> {
+  /** For listings, without loading the message. */
+  readonly subject: string;
+  readonly part: DeliveryPart;
+}
+
+/** Where the message that all deliveries of one accepted message share is kept. */
+export const messageKey = (prefix: string, queueId: string) => `${prefix}:content:${queueId}`;
+
 export interface DeliveryQueue {
   /**
-   * Stores every job or fails: resolves only once Redis has all of them, rejects
-   * with EnqueueError when Redis is unreachable or slower than `timeoutMs`.
+   * Stores every job or fails: resolves only once Redis has all of them (as durably
+   * as `durability` asks), rejects with EnqueueError when Redis is unreachable or
+   * slower than `timeoutMs`. Nothing is written once `signal` has aborted.
    */
-  enqueue(jobs: readonly DeliveryJob[], timeoutMs: number): Promise<void>;
-  readonly queue: Queue;
+  enqueue(jobs: readonly DeliveryJob[], timeoutMs: number, signal?: AbortSignal, options?: { retryWindowMs?: number }): Promise<void>;
+  /** The delivery with its whole payload; null when its message has expired. */
+  load(stored: StoredDeliveryJob): Promise<DeliveryJob | null>;
+  /** Keeps a message readable for at least a retry window and the retention more (a replay). */
+  keep(queueId: string, retryWindowMs: number): Promise<void>;
+  /** Deliveries not done yet: waiting, delayed (retries) or prioritized. */
+  backlog(): Promise<number>;
+  readonly queue: Queue<StoredDeliveryJob>;
   close(): Promise<void>;
 }
 
@@ -40,8 +64,10 @@ export function createDeliveryQueue(options: {
   /** How long delivered jobs and dead letters are kept for reading back. */
   retentionMs: number;
   onError: (err: Error) => void;
+  /** What a stored job waits for before enqueue resolves (connection.ts); none: Redis's reply. */
+  durability?: Durability;
 }): DeliveryQueue {
-  const queue = new Queue(DELIVERY_QUEUE, {
+  const queue = new Queue<StoredDeliveryJob>(DELIVERY_QUEUE, {
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: {
@@ -59,23 +85,59 @@ export function createDeliveryQueue(options: {
 
   return {
     queue,
-    async enqueue(jobs, timeoutMs) {
+    async enqueue(jobs, timeoutMs, signal, extra = {}) {
+      const durability = options.durability;
+      // Each message's shared part once, however many of its deliveries are stored.
+      const messages = new Map<string, DeliveryJob[]>();
+      for (const job of jobs) messages.set(job.queueId, [...(messages.get(job.queueId) ?? []), job]);
+      const stored: StoredDeliveryJob[] = [];
+      const shared = new Map<string, SharedMessage>();
+      for (const [queueId, group] of messages) {
+        const split = splitPayloads(group.map((job) => job.payload));
+        shared.set(queueId, split.shared);
+        group.forEach(({ payload, ...job }, index) => stored.push({ ...job, subject: payload.message.subject, part: split.parts[index]! }));
+      }
+      const keepMs = (extra.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS) + options.retentionMs;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new EnqueueError(`Redis did not store the deliveries within ${timeoutMs} ms`)), timeoutMs);
       });
       try {
-        await Promise.race([
-          queue.addBulk(jobs.map((data) => ({ name: 'deliver', data, opts: { jobId: data.deliveryId } }))),
-          deadline,
-        ]);
+        const store = async () => {
+          await durability?.before();
+          if (signal?.aborted) throw new EnqueueError('the client was answered before the deliveries were stored');
+          // The message first: a job never runs without it. If the jobs then fail
+          // to store, the message expires unread.
+          const writes = options.connection.pipeline();
+          for (const [queueId, message] of shared) writes.set(messageKey(options.prefix, queueId), JSON.stringify(message), 'PX', keepMs);
+          for (const [err] of (await writes.exec()) ?? []) if (err) throw err;
+          await queue.addBulk(stored.map((data) => ({ name: 'deliver', data, opts: { jobId: data.deliveryId } })));
+          await durability?.after(timeoutMs);
+        };
+        await Promise.race([store(), deadline]);
       } catch (err) {
         throw err instanceof EnqueueError ? err : new EnqueueError(`Redis refused the deliveries: ${(err as Error).message}`, { cause: err });
       } finally {
         clearTimeout(timer);
       }
     },
+    async load(stored) {
+      const text = await options.connection.get(messageKey(options.prefix, stored.queueId));
+      if (text === null) return null;
+      const { subject: _subject, part, ...job } = stored;
+      return { ...job, payload: joinPayload(JSON.parse(text) as SharedMessage, part) };
+    },
+    async keep(queueId, retryWindowMs) {
+      const key = messageKey(options.prefix, queueId);
+      const wanted = retryWindowMs + options.retentionMs;
+      if ((await options.connection.pttl(key)) < wanted) await options.connection.pexpire(key, wanted);
+    },
+    async backlog() {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    },
     async close() {
+      options.durability?.close();
       await queue.close();
     },
   };

@@ -2,7 +2,9 @@ import type { Authenticator } from '../auth/authenticate.ts';
 import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
 import { decide, strictest, type AuthPolicy } from '../auth/policy.ts';
 import { buildPayloads } from '../message/build.ts';
+import { isMessageRefusedError } from '../message/limits.ts';
 import { parseMessage } from '../message/parse.ts';
+import { createParseSlots } from '../message/parse-slots.ts';
 import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
 import { deliveryId, newQueueId } from '../queue/ids.ts';
 import { planDeliveries } from '../routing/resolve.ts';
@@ -22,22 +24,37 @@ export function createAcceptor(options: {
   /** The auth policy of a routes-file domain, as the routes in force say now. */
   authPolicy: (domain: string) => AuthPolicy;
   authservId: string;
+  /** A routes-file domain's retry window: the stored message must outlive it. */
+  retryWindowMs?: (domain: string) => number;
+  /**
+   * Told of each message once all its jobs are stored (the message index). It
+   * must not wait on anything: the 250 goes out without waiting for it.
+   */
+  onAccepted?: (jobs: readonly DeliveryJob[]) => void;
 }) {
-  return async function accept(received: ReceivedMessage): Promise<string> {
+  // Parsing is CPU-bound on this event loop: a few messages at a time (parse-slots.ts).
+  const parseSlots = createParseSlots();
+  // `signal` aborts once the receiver has answered 451 for taking too long: from
+  // then on nothing may be stored, or the sender's retry would make a duplicate.
+  return async function accept(received: ReceivedMessage, signal?: AbortSignal): Promise<string> {
     const queueId = newQueueId(received.receivedAt.getTime());
     const plans = planDeliveries(received.targets);
     // Verdicts come from the message as it arrived; what is parsed and delivered
     // has no Authentication-Results claiming to be ours (forged, or a mail loop).
     const delivered = { ...received, raw: withoutOwnAuthenticationResults(received.raw, options.authservId) };
-    const [report, message] = await Promise.all([
+    const [report, parsed] = await Promise.all([
       options.authenticate({ raw: received.raw, remoteAddress: received.remoteAddress, helo: received.helo, mailFrom: received.mailFrom }),
-      parseMessage(delivered.raw),
+      // Broken MIME is delivered as well as it reads; only structure past the
+      // hard limits (message/limits.ts) is refused, before the 250.
+      parseSlots(() => parseMessage(delivered.raw), signal).catch((err: unknown) => {
+        throw isMessageRefusedError(err) ? replies.messageRefused(err.reason) : err;
+      }),
     ]);
     const decisions = new Map(plans.map((plan) => [plan, decide(report, options.authPolicy(plan.domain))]));
     const refusal = strictest([...decisions.values()].filter((d) => d.action !== 'deliver'));
     if (refusal?.action === 'reject') throw replies.authRejected(refusal.check, refusal.reason);
     if (refusal?.action === 'defer') throw replies.authDeferred(refusal.check, refusal.reason);
-    const payloads = buildPayloads({ queueId, received: delivered, message, plans, deliveryId }).map(({ plan, payload }) => {
+    const payloads = buildPayloads({ queueId, received: delivered, parsed, plans, deliveryId }).map(({ plan, payload }) => {
       const decision = decisions.get(plan);
       const quarantined = decision?.action === 'deliver' && decision.quarantined;
       return { plan, payload: { ...payload, auth: { ...report.verdicts, quarantined } } };
@@ -52,12 +69,14 @@ export function createAcceptor(options: {
       payload,
     }));
     try {
-      await options.queue.enqueue(jobs, options.enqueueTimeoutMs);
+      const retryWindowMs = Math.max(...plans.map((plan) => options.retryWindowMs?.(plan.domain) ?? 0));
+      await options.queue.enqueue(jobs, options.enqueueTimeoutMs, signal, retryWindowMs > 0 ? { retryWindowMs } : {});
     } catch {
       // The cause is logged by the receiver with the transaction; the sender
       // only needs to know to try again.
       throw replies.storageUnavailable();
     }
+    options.onAccepted?.(jobs);
     return queueId;
   };
 }

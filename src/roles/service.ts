@@ -2,10 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { DEFAULT_AUTH_POLICY } from '../auth/policy.ts';
 import { createResolver } from '../auth/resolver.ts';
-import { loadRoutes, type Routes } from '../config/routes.ts';
+import { DEFAULT_RETRY_WINDOW_MS, loadRoutes, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
+import { createConsole } from '../console/handler.ts';
 import { createDeliveryAdmin } from '../delivery/admin.ts';
 import { createAttemptLog } from '../delivery/attempts.ts';
+import { createHealthReader } from '../delivery/health.ts';
+import { createMessageAdmin, createMessageIndex } from '../delivery/messages.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.ts';
 import { createAdminApi } from '../http/admin.ts';
 import { createMetricsHandler } from '../http/metrics.ts';
@@ -13,8 +16,9 @@ import { createMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createHttpServer, type ReadinessCheck } from '../http/server.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createRedisConnection } from '../queue/connection.ts';
+import { createDurability, createRedisConnection, readRedisMemory } from '../queue/connection.ts';
 import { createDeliveryQueue } from '../queue/deliveries.ts';
+import { createOverloadGate } from '../smtp/overload.ts';
 import { createReceiver, type Receiver } from '../smtp/receiver.ts';
 import { createAcceptor } from './accept.ts';
 import { VERSION } from './version.ts';
@@ -54,9 +58,25 @@ export async function startService(options: {
   // admin API reads and replays deliveries through it.
   const connection = createRedisConnection(settings.redisUrl, 'producer', role);
   connection.on('error', redisError);
-  const queue = createDeliveryQueue({ connection, prefix: settings.redisPrefix, retentionMs: settings.retentionMs, onError: redisError });
+  // What a 250 waits for in Redis, re-read from Redis at each (re)connect; it is
+  // also where a Redis that may evict BullMQ's keys is reported.
+  const durability = createDurability(connection, {
+    mode: settings.durability,
+    replicas: settings.redisMinReplicas,
+    report: (plan, facts) => {
+      if (facts.maxmemoryPolicy !== 'noeviction') {
+        logger.warn({ action: 'redis-check', maxmemoryPolicy: facts.maxmemoryPolicy }, `Redis runs maxmemory-policy ${facts.maxmemoryPolicy}: it may evict queued deliveries; BullMQ requires noeviction`);
+      }
+      const fields = { action: 'redis-durability', durability: settings.durability, plan: plan.kind, replicas: plan.replicas, redis: facts.version, aof: facts.aofEnabled, appendfsync: facts.appendfsync };
+      if (plan.warning) logger.warn(fields, plan.warning);
+      else logger.info(fields, `a 250 waits for: ${plan.kind}${plan.replicas ? ` and ${plan.replicas} replicas` : ''}`);
+    },
+  });
+  const queue = createDeliveryQueue({ connection, prefix: settings.redisPrefix, retentionMs: settings.retentionMs, onError: redisError, durability });
   const attempts = createAttemptLog(connection, settings.redisPrefix, settings.retentionMs);
-  const deliveries = createDeliveryAdmin(queue.queue, attempts);
+  const deliveries = createDeliveryAdmin(queue, attempts, createHealthReader(connection, settings.redisPrefix));
+  const messageIndex = createMessageIndex({ redis: connection, prefix: settings.redisPrefix, retentionMs: settings.retentionMs });
+  const messages = createMessageAdmin(messageIndex, deliveries);
   checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
 
   if (role !== 'worker') {
@@ -69,19 +89,31 @@ export async function startService(options: {
       timeoutMs: settings.authTimeoutMs,
       onError: (check, err) => logger.error({ err, check }, 'authentication check failed; its verdict reads temperror'),
     });
+    const overload = createOverloadGate({
+      sample: async () => ({ backlog: await queue.backlog(), ...(await readRedisMemory(connection)) }),
+      maxBacklog: settings.maxBacklog,
+      memoryLimitPercent: settings.redisMemoryLimitPercent,
+      onSampleError: (err) => logger.debug({ err: { message: err.message } }, 'no load sample; transactions are not held back'),
+    });
     receiver = createReceiver({
       host: settings.smtpHost,
       port: settings.smtpPort,
       hostname: settings.hostname,
-      maxMessageBytes: settings.maxMessageBytes,
+      limits: settings.smtpLimits,
+      tls: settings.tls,
+      proxy: { mode: settings.proxyProtocol, trusted: settings.proxyTrusted },
       closeTimeoutMs: settings.shutdownTimeoutMs,
       routes: () => routes,
+      load: () => overload.check(),
       accept: createAcceptor({
         queue,
         enqueueTimeoutMs: settings.enqueueTimeoutMs,
         authenticate,
         authPolicy: (domain) => routes.domains.get(domain)?.auth ?? DEFAULT_AUTH_POLICY,
         authservId: settings.authservId,
+        retryWindowMs: (domain) => routes.domains.get(domain)?.delivery.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
+        // Not awaited: the index is for reading back, and the 250 does not wait for it.
+        onAccepted: (jobs) => void messageIndex.recordJobs(jobs).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: jobs[0]?.queueId }, 'message not indexed')),
       }),
       logger,
     });
@@ -100,18 +132,22 @@ export async function startService(options: {
       userAgent: `mxpost/${VERSION}`,
       routes: () => routes,
       attempts,
+      load: (stored) => queue.load(stored),
       metrics,
       tracing,
       logger,
     });
     const w = worker;
     checks.push({ name: 'worker', check: async () => w.isRunning() && workerConnection.status === 'ready' });
-    cleanups.push({ name: 'worker redis', run: () => workerConnection.quit() });
+    cleanups.push({ name: 'worker redis', run: () => closeRedis(workerConnection) });
   }
-  cleanups.push({ name: 'queue', run: () => queue.close() }, { name: 'redis', run: () => connection.quit() });
+  cleanups.push({ name: 'queue', run: () => queue.close() }, { name: 'redis', run: () => closeRedis(connection) });
 
-  const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries });
-  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers: [admin, createMetricsHandler(metrics, queue.queue)] });
+  // The console, like the admin API, exists only with a token (docs/console.md).
+  const web = settings.adminToken ? createConsole({ token: settings.adminToken, deliveries, messages, version: VERSION }) : null;
+  const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries, messages: () => messages, session: (req) => web?.hasSession(req) ?? false });
+  const handlers = [...(web ? [web] : []), admin, createMetricsHandler(metrics, queue.queue)];
+  const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers });
   const smtp = receiver ? await receiver.listen() : null;
   const httpAddress = await http.listen();
   logger.info(
@@ -168,4 +204,17 @@ export async function startService(options: {
       return closing;
     },
   };
+}
+
+/**
+ * QUIT, or a plain disconnect when QUIT cannot be sent: without an offline queue
+ * QUIT fails on a connection that is (re)connecting, and that connection would
+ * then go on reconnecting for ever and keep the process alive.
+ */
+async function closeRedis(redis: { quit(): Promise<unknown>; disconnect(): void }): Promise<void> {
+  try {
+    await redis.quit();
+  } finally {
+    redis.disconnect();
+  }
 }

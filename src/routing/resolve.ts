@@ -1,4 +1,4 @@
-import type { Endpoint, Routes } from '../config/routes.ts';
+import type { Endpoint, PayloadOptions, Routes } from '../config/routes.ts';
 import { normalizeDomain } from './domain.ts';
 
 /** Where one accepted recipient goes. */
@@ -13,6 +13,8 @@ export interface Target {
   /** Local part of the per-address override that applies, or null for the domain's endpoint. */
   readonly address: string | null;
   readonly endpoint: Endpoint;
+  /** The domain's payload options, as they stood at RCPT. */
+  readonly payload: PayloadOptions;
 }
 
 export type Resolution =
@@ -30,20 +32,29 @@ export function resolveRecipient(routes: Routes, recipient: string): Resolution 
 
   // Local parts match case-insensitively: RFC 5321 allows case-sensitive
   // mailboxes, but no real sender relies on it and every hosted service folds case.
-  const full = recipient.slice(0, at).toLowerCase();
+  // A quoted local part names the same mailbox as its unquoted text (RFC 5321
+  // 4.1.2): `"Support"@` is `support@`. `%` and `!` are ordinary characters of a
+  // local part here, never a relay instruction (the percent hack and bang paths).
+  const unquoted = unquoteLocalPart(recipient.slice(0, at));
+  const full = unquoted.toLowerCase();
   const plus = full.indexOf('+');
   const localPart = plus > 0 ? full.slice(0, plus) : full;
-  const tag = plus > 0 ? recipient.slice(plus + 1, at) : null;
+  const tag = plus > 0 ? unquoted.slice(plus + 1) : null;
 
   // Routes never name a local part with '+' in it (the loader refuses one), so the
   // part before the tag is the whole key.
-  const base = { recipient, domain, localPart, tag };
+  const base = { recipient, domain, localPart, tag, payload: route.payload };
   const override = route.addresses.get(localPart);
   if (override) return { ok: true, target: { ...base, address: localPart, endpoint: override } };
   if (route.catchAll || route.recipients.has(localPart)) {
     return { ok: true, target: { ...base, address: null, endpoint: route.endpoint } };
   }
   return { ok: false, reason: 'unknown-recipient' };
+}
+
+function unquoteLocalPart(local: string): string {
+  if (local.length < 2 || !local.startsWith('"') || !local.endsWith('"')) return local;
+  return local.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
 /** One delivery to plan: an endpoint and the recipients of this message that it takes. */

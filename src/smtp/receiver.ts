@@ -1,147 +1,185 @@
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
-import { resolveRecipient, type Target } from '../routing/resolve.ts';
-import { collectMessage } from './collect.ts';
-import { EnhancedCodeSMTPServer } from './enhanced-codes.ts';
-import { isSmtpReplyError, replies } from './replies.ts';
+import type { Target } from '../routing/resolve.ts';
+import type { TrustedProxies } from './addresses.ts';
+import { createDataStage, type Accept } from './data.ts';
+import { ReceiverSMTPServer } from './server.ts';
+import { ConnectionCounter, type SessionLimits } from './limits.ts';
+import { createListener } from './listener.ts';
+import { createMailPolicy } from './mail.ts';
+import type { LoadVerdict } from './overload.ts';
+import type { ProxyMode } from './proxy-protocol.ts';
+import { decideRecipient } from './rcpt.ts';
+import { replies } from './replies.ts';
+import { loadTlsFiles, tlsDetails, TLS_MIN_VERSION, watchTlsFiles, type TlsDetails, type TlsFiles } from './tls.ts';
 
-/** A message whose DATA is complete, handed to whatever stores it. */
-export interface ReceivedMessage {
-  readonly raw: Buffer;
-  readonly receivedAt: Date;
-  readonly mailFrom: string;
-  /** Accepted recipients, in RCPT order, each with the route it matched at RCPT time. */
-  readonly targets: readonly Target[];
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly helo: string;
-}
+export type { Accept, ReceivedMessage } from './data.ts';
 
 export interface ReceiverOptions {
   readonly host: string;
   readonly port: number;
   readonly hostname: string;
-  readonly maxMessageBytes: number;
-  /** After this, sessions still open at shutdown get 421. */
+  readonly limits: SessionLimits;
+  /** STARTTLS certificate and key files, watched for changes; null: no STARTTLS. */
+  readonly tls: TlsFiles | null;
+  readonly proxy: { readonly mode: ProxyMode; readonly trusted: TrustedProxies };
+  /** After this, sessions still open at shutdown get 421 4.3.2. */
   readonly closeTimeoutMs: number;
   /** The routes in force; read at each RCPT so that a reload applies to the next one. */
   readonly routes: () => Routes;
-  /**
-   * Stores the message durably and returns its queue id. Throwing an
-   * SmtpReplyError chooses the reply; anything else is our failure: 451.
-   */
-  readonly accept: (message: ReceivedMessage) => Promise<string>;
+  readonly accept: Accept;
+  /** Whether the queue can take more (overload.ts), asked at each MAIL FROM. */
+  readonly load: () => Promise<LoadVerdict>;
   readonly logger: Logger;
 }
 
 export interface Receiver {
   listen(): Promise<AddressInfo>;
-  /** Stops accepting connections, lets sessions finish until the close timeout. Idempotent. */
+  /**
+   * Stops listening, answers 421 4.3.2 to sessions between transactions and to any
+   * new MAIL FROM, lets the transactions in progress finish until the close
+   * timeout, then closes whatever is left with 421 4.3.2. Idempotent.
+   */
   close(): Promise<void>;
 }
 
-// RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients per message.
-const MAX_RECIPIENTS = 100;
-
+/**
+ * The SMTP receiver: smtp-server with mxpost's session policy. Each stage lives in
+ * its own file (listener, mail, rcpt, data); docs/smtp.md is the operator's view.
+ */
 export function createReceiver(options: ReceiverOptions): Receiver {
-  const { logger } = options;
+  const { logger, limits } = options;
   // The route each accepted recipient matched, decided once at RCPT: a routes
   // reload between RCPT and DATA must not move a recipient that was already accepted.
   const matched = new WeakMap<SMTPServerAddress, Target>();
+  // Set by onSecure, which smtp-server calls after it has forgotten everything
+  // from before STARTTLS (RFC 3207 section 4.2), so this is never stale.
+  const tlsOf = new WeakMap<SMTPServerSession, TlsDetails>();
+  let draining = false;
+  const certificate = options.tls ? loadTlsFiles(options.tls) : null;
+  const checkMailFrom = createMailPolicy({ draining: () => draining, maxMessagesPerConnection: limits.maxMessagesPerConnection, load: options.load });
+  const receive = createDataStage({ limits, accept: options.accept, logger });
 
-  const server = new EnhancedCodeSMTPServer({
-    name: options.hostname,
-    banner: 'mxpost ESMTP',
-    size: options.maxMessageBytes,
-    maxRecipients: MAX_RECIPIENTS,
-    // An MX takes mail from anyone for its own domains and relays for no one:
-    // there is nothing to authenticate. STARTTLS arrives with certificate support.
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    authOptional: true,
-    closeTimeout: options.closeTimeoutMs,
-    logger: false,
+  const server: ReceiverSMTPServer = new ReceiverSMTPServer(
+    {
+      name: options.hostname,
+      banner: 'mxpost',
+      // Advertised in EHLO; MAIL FROM … SIZE= over it gets 552 5.3.4 from smtp-server.
+      size: limits.maxMessageBytes,
+      // Advertise ENHANCEDSTATUSCODES, so that smtp-server's own replies (500, 501,
+      // 503, its 421s) carry one too; ours carry theirs in the text.
+      hideENHANCEDSTATUSCODES: false,
+      // An MX takes mail from anyone for its own domains and relays for no one:
+      // there is nothing to authenticate. XCLIENT and XFORWARD let a trusted MTA
+      // speak for a client; the PROXY protocol does that here, so they are off.
+      disabledCommands: ['AUTH', 'XCLIENT', 'XFORWARD', ...(certificate ? [] : ['STARTTLS'])],
+      authOptional: true,
+      ...(certificate ?? {}),
+      minVersion: TLS_MIN_VERSION,
+      // The client's host name is never used (SPF takes the IP and HELO), and the
+      // lookup can hold the greeting for 1.5 s.
+      disableReverseLookup: true,
+      socketTimeout: limits.idleTimeoutMs,
+      maxCommandLength: limits.maxCommandBytes,
+      logger: false,
 
-    onRcptTo(address, _session, callback) {
-      const resolution = resolveRecipient(options.routes(), address.address);
-      if (resolution.ok) {
-        matched.set(address, resolution.target);
-        return callback();
-      }
-      logger.info({ action: 'rcpt-rejected', rcpt: address.address, reason: resolution.reason }, 'recipient refused');
-      callback(
-        resolution.reason === 'unknown-domain'
-          ? replies.unknownDomain()
-          : resolution.reason === 'unknown-recipient'
-            ? replies.unknownRecipient()
-            : replies.invalidRecipient(),
-      );
+      onClose(session) {
+        listener.closed(session.id);
+      },
+
+      onSecure(socket, session, callback) {
+        tlsOf.set(session, tlsDetails(socket as TLSSocket));
+        callback();
+      },
+
+      onMailFrom(_address, session, callback) {
+        checkMailFrom(session).then(
+          (refusal) => {
+            if (refusal) logger.info({ action: 'mail-refused', client: session.remoteAddress, code: refusal.responseCode, reason: refusal.message }, 'transaction refused');
+            callback(refusal);
+          },
+          (err: Error) => {
+            logger.error({ err }, 'MAIL FROM check failed');
+            callback(replies.localError());
+          },
+        );
+      },
+
+      onRcptTo(address, session, callback) {
+        const decision = decideRecipient(options.routes(), address, session, limits.maxRecipients);
+        if (decision.ok) {
+          matched.set(address, decision.target);
+          return callback();
+        }
+        logger.info({ action: 'rcpt-rejected', client: session.remoteAddress, rcpt: address.address, reason: decision.reason }, 'recipient refused');
+        callback(decision.reply);
+        if (decision.countsAsError) server.handle(session)?.countError();
+      },
+
+      onData(stream, session, callback) {
+        const context = {
+          targets: session.envelope.rcptTo.map((rcpt) => matched.get(rcpt)),
+          tls: tlsOf.get(session) ?? null,
+          handle: server.handle(session),
+        };
+        receive(stream, session, context).then(
+          (reply) => callback(null, reply),
+          (err: Error) => callback(err),
+        );
+      },
     },
+    { maxErrors: limits.maxErrors },
+  );
+  server.on('error', (err: Error & { code?: string }) => logger.info({ err: { message: err.message, code: err.code } }, 'SMTP connection error'));
 
-    onData(stream, session, callback) {
-      void receive(stream, session).then(
-        (reply) => callback(null, reply),
-        (err: unknown) => callback(err as Error),
-      );
-    },
+  const listener = createListener({
+    host: options.host,
+    port: options.port,
+    proxy: options.proxy,
+    // A proxy sends its header at once; a client gets no longer than an idle one.
+    proxyHeaderTimeoutMs: limits.idleTimeoutMs,
+    counter: new ConnectionCounter(limits.maxConnections, limits.maxConnectionsPerClient),
+    server,
+    logger,
   });
 
-  async function receive(stream: NodeJS.ReadableStream & import('node:stream').Readable, session: SMTPServerSession): Promise<string> {
-    const { raw, size, truncated } = await collectMessage(stream, options.maxMessageBytes);
-    const envelope = session.envelope;
-    const mailFrom = envelope.mailFrom === false ? '' : envelope.mailFrom.address;
-    const targets = envelope.rcptTo.map((rcpt) => matched.get(rcpt)).filter((t): t is Target => t !== undefined);
-    const base = {
-      action: 'transaction',
-      client: session.remoteAddress,
-      helo: session.hostNameAppearsAs,
-      mailFrom,
-      rcptTo: envelope.rcptTo.map((r) => r.address),
-      size,
-    };
-    if (truncated) {
-      logger.info({ ...base, code: 552 }, 'message too big');
-      throw replies.messageTooBig(options.maxMessageBytes);
-    }
-    try {
-      if (targets.length !== envelope.rcptTo.length) throw new Error('a recipient has no route decided at RCPT');
-      const queueId = await options.accept({
-        raw,
-        receivedAt: new Date(),
-        mailFrom,
-        targets,
-        remoteAddress: session.remoteAddress,
-        remotePort: session.remotePort,
-        helo: session.hostNameAppearsAs,
-      });
-      logger.info({ ...base, code: 250, queueId }, 'message accepted');
-      return replies.queued(queueId);
-    } catch (err) {
-      const reply = isSmtpReplyError(err) ? err : replies.localError();
-      logger[reply.responseCode >= 500 ? 'info' : 'warn'](
-        { ...base, code: reply.responseCode, err: isSmtpReplyError(err) ? undefined : err, cause: (err as Error).message },
-        'message not accepted',
-      );
-      throw reply;
-    }
-  }
-
-  server.on('error', (err) => logger.error({ err }, 'SMTP server error'));
+  const watcher = options.tls
+    ? watchTlsFiles(options.tls, {
+        apply(pair) {
+          server.updateSecureContext(pair);
+          logger.info({ action: 'tls-reloaded', cert: options.tls!.certPath }, 'TLS certificate reloaded');
+        },
+        failed(err) {
+          logger.warn({ action: 'tls-reload-failed', err: { message: err.message } }, 'TLS files changed but do not load; the certificate in force stays');
+        },
+      })
+    : null;
 
   let closing: Promise<void> | null = null;
+  async function drain(): Promise<void> {
+    draining = true;
+    listener.stop();
+    watcher?.close();
+    const deadline = Date.now() + options.closeTimeoutMs;
+    // A session between transactions has nothing to finish: it is told at once,
+    // and so is each one whose transaction has just ended.
+    for (;;) {
+      for (const handle of server.handles()) if (!handle.inTransaction()) handle.closeWith(replies.shuttingDown());
+      if (server.handles().length === 0 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const left = server.handles();
+    if (left.length) logger.warn({ action: 'shutdown', sessions: left.length }, 'closing sessions still in a transaction at the shutdown deadline');
+    for (const handle of left) handle.closeWith(replies.shuttingDown());
+  }
+
   return {
-    async listen() {
-      server.listen(options.port, options.host);
-      await once(server.server, 'listening');
-      return server.server.address() as AddressInfo;
-    },
+    listen: () => listener.listen(),
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        if (!server.server.listening) return resolve();
-        server.close(() => resolve());
-      });
+      closing ??= drain();
       return closing;
     },
   };

@@ -11,7 +11,7 @@ export class SmtpReplyError extends Error {
   readonly enhancedCode: string;
   constructor(responseCode: number, enhancedCode: string, text: string) {
     // The enhanced code leads the text, as RFC 2034 puts it on the wire; the
-    // server wiring (enhanced-codes.ts) keeps smtp-server from adding its own.
+    // server wiring (server.ts) keeps smtp-server from adding its own.
     super(`${enhancedCode} ${text}`);
     this.responseCode = responseCode;
     this.enhancedCode = enhancedCode;
@@ -29,9 +29,33 @@ export const replies = {
   unknownRecipient: () => new SmtpReplyError(550, '5.1.1', 'Recipient address rejected: no such recipient here'),
 
   messageTooBig: (limit: number) => new SmtpReplyError(552, '5.3.4', `Message size exceeds the limit of ${limit} bytes`),
+  // MIME structure past the hard limits of message/limits.ts. RFC 3463 X.6.0
+  // "other or undefined media error": the content, not the size, is the problem.
+  messageRefused: (reason: string) => new SmtpReplyError(554, '5.6.0', `Message refused: ${replyText(reason)}`),
 
   storageUnavailable: () => new SmtpReplyError(451, '4.3.0', 'Temporary failure storing the message, try again later'),
   localError: () => new SmtpReplyError(451, '4.3.0', 'Local error in processing, try again later'),
+
+  // Session limits (docs/smtp.md). RFC 5321 4.5.3.1.10: 452 for one recipient too
+  // many, so the client sends the rest in another transaction; RFC 3463 X.5.3.
+  tooManyRecipients: (limit: number) => new SmtpReplyError(452, '4.5.3', `Too many recipients: at most ${limit} per message, send the rest in another`),
+  headerTooBig: (limit: number) => new SmtpReplyError(552, '5.3.4', `Message header exceeds the limit of ${limit} bytes`),
+  // 421 closes the connection (smtp-server does so for every 421 it sends). X.7.0:
+  // a policy refusal that says nothing about the message, so the client retries later.
+  tooManyConnections: () => new SmtpReplyError(421, '4.7.0', 'Too many connections, try again later'),
+  tooManyConnectionsFromClient: () => new SmtpReplyError(421, '4.7.0', 'Too many connections from your address, try again later'),
+  tooManyMessages: (limit: number) => new SmtpReplyError(421, '4.7.0', `At most ${limit} messages per connection, reconnect to send more`),
+  tooManyErrors: () => new SmtpReplyError(421, '4.7.0', 'Too many errors, closing connection'),
+  // PROXY protocol is on and the peer is not one of the trusted proxies.
+  proxyRequired: () => new SmtpReplyError(421, '4.7.0', 'Connection refused: not through a trusted proxy'),
+  // X.4.2 "bad connection": the client is too slow, not the message wrong.
+  dataTooSlow: () => new SmtpReplyError(421, '4.4.2', 'Message not received in time, closing connection'),
+  // Past MXPOST_DATA_REPLY_TIMEOUT_MS: answered before the client's own 10-minute
+  // timeout (RFC 5321 4.5.3.2.6) so that it retries instead of guessing.
+  replyTimeout: () => new SmtpReplyError(451, '4.3.0', 'Message not processed in time, try again later'),
+  // RFC 3463 X.3.2 "System not accepting network messages": overload and shutdown.
+  overloaded: () => new SmtpReplyError(451, '4.3.2', 'Too much mail waiting for delivery, try again later'),
+  shuttingDown: () => new SmtpReplyError(421, '4.3.2', 'Server shutting down, try again later'),
 
   // A domain's auth policy refused the message (src/auth/policy.ts), at the end of
   // DATA. Enhanced codes: RFC 3463 X.7.1 for DMARC (what large receivers send),
@@ -52,6 +76,11 @@ export const replies = {
 function replyText(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]+/g, ' ').trim();
   return clean.length > 400 ? `${clean.slice(0, 397)}...` : clean;
+}
+
+/** A reply as one line on the wire, for the rare cases answered before smtp-server has the socket. */
+export function replyLine(reply: SmtpReplyError): string {
+  return `${reply.responseCode} ${reply.message}\r\n`;
 }
 
 /** Recognises a reply error by name, so that it survives crossing module boundaries. */

@@ -9,7 +9,7 @@ import { startDnsServer, type DnsServer, type Zone } from '../support/dns-server
 export async function startAuthHarness(zone: Zone, options: { dnsTimeoutMs?: number; authTimeoutMs?: number; maxDkimSignatures?: number } = {}) {
   const dns = await startDnsServer(zone);
   const errors: { check: string; err: unknown }[] = [];
-  const resolver = createResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: options.dnsTimeoutMs ?? 500 });
+  const resolver = createResolver({ servers: [{ host: '127.0.0.1', port: dns.port }], timeoutMs: options.dnsTimeoutMs ?? 1000 });
   const authenticate = createAuthenticator({
     resolver,
     authservId: 'mx.receiver.test',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { newSecret } from '../../src/delivery/sign.ts';
 import { startEndpoint } from '../support/endpoint.ts';
 import { startMxpost } from '../support/mxpost.ts';
@@ -70,6 +71,9 @@ domains:
       remoteAddress: '127.0.0.1',
       remotePort: payload.envelope.remotePort,
       helo: 'client.sender.test',
+      tls: null,
+      smtpUtf8: false,
+      eightBitMime: false,
     });
     assert.deepEqual(payload.route, { domain: 'example.test', recipient: 'anyone+order-77@Example.TEST', tag: 'order-77' });
     assert.equal(payload.message.subject, 'Catch-all check');
@@ -104,6 +108,18 @@ domains:
     assert.deepEqual(byPath['/tickets'].envelope.rcptTo, ['support@tickets.test', 'SUPPORT+5@tickets.test']);
     assert.deepEqual(byPath['/inbound'].envelope.rcptTo, ['sales@example.test']);
     assert.deepEqual(byPath['/billing'].envelope.rcptTo, ['billing@tickets.test']);
+    // Stored once: one copy of the message in Redis for the three deliveries.
+    const queueId = (mine()[0]!.json.id as string).replace(/-\d+$/, '');
+    const client = new Redis(redis.url);
+    try {
+      assert.deepEqual(await client.keys(`${mxpost.prefix}:content:*`).then((keys) => keys.filter((k) => k.endsWith(queueId))), [`${mxpost.prefix}:content:${queueId}`]);
+      for (const id of mine().map((r) => r.json.id as string)) {
+        const data = await client.hget(`${mxpost.prefix}:deliveries:${id}`, 'data');
+        assert.ok(data && !data.includes('"headers"'), `job ${id} holds only its own part`);
+      }
+    } finally {
+      client.disconnect();
+    }
     const ids = mine().map((r) => r.json.id as string);
     assert.equal(new Set(ids).size, 3, 'each delivery has its own id');
     assert.equal(new Set(ids.map((id) => id.replace(/-\d+$/, ''))).size, 1, 'all belong to one queue id');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDate } from '../../src/message/date.ts';
-import { parseMessage } from '../../src/message/parse.ts';
+import { parseDoc } from './support.ts';
 
-const dateOf = async (header: string) => (await parseMessage(Buffer.from(`${header}Subject: s\r\n\r\nhi\r\n`))).date;
+const dateOf = async (header: string) => (await parseDoc(Buffer.from(`${header}Subject: s\r\n\r\nhi\r\n`))).date;
 
 test('puts the Date header into the document as ISO 8601 UTC', async () => {
   assert.equal(await dateOf('Date: Mon, 12 Feb 2024 15:03:05 +0100\r\n'), '2024-02-12T14:03:05.000Z');

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseMessage } from '../../src/message/parse.ts';
+import { crlf, EMPTY, fixture, parseDoc } from './support.ts';
 
-const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/eml/${name}`, import.meta.url));
-const parseFixture = (name: string) => parseMessage(fixture(name));
-const parseText = (text: string) => parseMessage(Buffer.from(text.replaceAll('\n', '\r\n')));
+const parseFixture = (name: string) => parseDoc(fixture(name));
+const parseText = (text: string) => parseDoc(crlf(text));
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 // The bytes attachment.eml was composed from.
@@ -24,7 +23,7 @@ test('reads the text body of a plain message and leaves html null', async () => 
 
 test('reports the raw size in bytes', async () => {
   const raw = fixture('attachment.eml');
-  assert.equal((await parseMessage(raw)).size, raw.length);
+  assert.equal((await parseDoc(raw)).size, raw.length);
 });
 
 test('strips angle brackets from Message-ID', async () => {
@@ -98,7 +97,7 @@ test('decodes raw 8-bit header values as UTF-8, and as Latin-1 when they are not
     Buffer.from('Subject: Grüße\r\n', 'utf8'),
     Buffer.from('X-Legacy: Grüße\r\n\r\nbody\r\n', 'latin1'),
   ]);
-  const doc = await parseMessage(raw);
+  const doc = await parseDoc(raw);
   assert.deepEqual(doc.headers, [{ name: 'Subject', value: 'Grüße' }, { name: 'X-Legacy', value: 'Grüße' }]);
 });
 
@@ -174,10 +173,11 @@ test('reports sha256 of the decoded attachment bytes', async () => {
   assert.deepEqual(doc.attachments.map((attachment) => attachment.sha256), [sha256(LOGO_PNG), sha256(INVOICE_PDF)]);
 });
 
-test('leaves attachment content out of the document', async () => {
-  const doc = await parseFixture('attachment.eml');
-  for (const attachment of doc.attachments) {
-    assert.deepEqual(Object.keys(attachment).sort(), ['contentId', 'contentType', 'disposition', 'filename', 'sha256', 'size']);
+test('keeps the decoded bytes of each attachment beside its metadata, for the routes to inline', async () => {
+  const parsed = await parseMessage(fixture('attachment.eml'));
+  assert.deepEqual(parsed.attachments.map((attachment) => attachment.content), [LOGO_PNG, INVOICE_PDF]);
+  for (const { metadata } of parsed.attachments) {
+    assert.deepEqual(Object.keys(metadata).sort(), ['contentId', 'contentType', 'disposition', 'filename', 'sha256', 'size']);
   }
 });
 
@@ -189,11 +189,26 @@ test('keeps cid: links in html instead of inlining images as data: URLs', async 
 
 test('returns null and empty values for headers the message does not have', async () => {
   const doc = await parseText('X-Only: this\n\nhi\n');
-  assert.deepEqual(
-    { ...doc, headers: [], text: null },
-    {
-      messageId: null, inReplyTo: null, references: [], date: null, subject: '', from: [], sender: null,
-      replyTo: [], to: [], cc: [], headers: [], text: null, html: null, attachments: [], size: doc.size,
-    },
-  );
+  assert.deepEqual(doc, {
+    ...EMPTY,
+    headers: [{ name: 'X-Only', value: 'this' }],
+    headersByName: { 'x-only': ['this'] },
+    text: 'hi\n',
+    replyText: 'hi',
+    size: doc.size,
+  });
+});
+
+test('looks headers up by lower-case name, each name with its values in message order', async () => {
+  const doc = await parseFixture('plain.eml');
+  assert.equal(doc.headersByName['received']?.length, 3);
+  assert.deepEqual(doc.headersByName['received'], doc.headers.filter((h) => h.name === 'Received').map((h) => h.value));
+  assert.deepEqual(doc.headersByName['message-id'], ['<5e1f0c2a-8d1b-4c7e-9a1f-3b2d7c9e4f10@example.org>']);
+  assert.deepEqual(Object.keys(doc.headersByName), [...new Set(doc.headers.map((h) => h.name.toLowerCase()))]);
+});
+
+test('keeps a header named __proto__ as an ordinary entry of the lookup', async () => {
+  const doc = await parseText('__proto__: polluted\nSubject: s\n\nhi\n');
+  assert.deepEqual(Object.getOwnPropertyDescriptor(doc.headersByName, '__proto__')?.value, ['polluted']);
+  assert.equal(Object.getPrototypeOf(doc.headersByName), Object.prototype);
 });

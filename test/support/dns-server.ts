@@ -39,7 +39,7 @@ export interface DnsServer {
   /** `127.0.0.1:port`, the form MXPOST_DNS_SERVERS takes. */
   readonly address: string;
   readonly port: number;
-  /** Every question received, in order: `TXT example.com`. */
+  /** Every question received, in order, answered or not: `TXT example.com`. */
   readonly queries: string[];
   /** Adds (or replaces) the records of the names given. */
   load(zone: Zone): void;
@@ -112,8 +112,9 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
       return null;
     }
     const question = packet.questions?.[0];
-    if (!question || muted) return null;
+    if (!question) return null;
     queries.push(`${question.type} ${question.name}`);
+    if (muted) return null;
     const reply = answer(question.name, question.type);
     if (reply === 'drop') return null;
     const edns = (packet.additionals ?? []).find((a): a is dnsPacket.OptAnswer => a.type === 'OPT');
@@ -132,8 +133,7 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
     return full.length <= limit ? full : response([], true);
   }
 
-  const udp: UdpSocket = createSocket('udp4');
-  udp.on('message', (message: Buffer, peer: RemoteInfo) => {
+  const onDatagram = (udp: UdpSocket, message: Buffer, peer: RemoteInfo) => {
     const reply = respond(message, 512);
     if (!reply) return;
     later(() => {
@@ -143,13 +143,10 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
         // Stopped while the answer was delayed.
       }
     });
-  });
-  udp.bind(0, '127.0.0.1');
-  await once(udp, 'listening');
-  const port = udp.address().port;
+  };
 
   const connections = new Set<Socket>();
-  const tcp: Server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -163,9 +160,28 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
         if (reply) later(() => socket.writable && socket.write(Buffer.concat([Buffer.from([reply.length >> 8, reply.length & 0xff]), reply])));
       }
     });
-  });
-  tcp.listen(port, '127.0.0.1');
-  await once(tcp, 'listening');
+  };
+
+  // UDP and TCP on one port: the UDP port is free, the same TCP port may not be.
+  // Try again then, and close what was opened, or the test process never exits.
+  let udp: UdpSocket | undefined;
+  let tcp: Server | undefined;
+  for (let tries = 0; !tcp; tries++) {
+    const datagrams = createSocket('udp4');
+    datagrams.on('message', (message: Buffer, peer: RemoteInfo) => onDatagram(datagrams, message, peer));
+    datagrams.bind(0, '127.0.0.1');
+    await once(datagrams, 'listening');
+    const stream = createServer(onConnection);
+    try {
+      stream.listen(datagrams.address().port, '127.0.0.1');
+      await once(stream, 'listening');
+      [udp, tcp] = [datagrams, stream];
+    } catch (err) {
+      datagrams.close();
+      if (tries >= 10) throw err;
+    }
+  }
+  const port = udp!.address().port;
 
   let stopping: Promise<void> | null = null;
   return {
@@ -186,7 +202,7 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
     stop() {
       stopping ??= (async () => {
         for (const socket of connections) socket.destroy();
-        await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+        await Promise.all([new Promise<void>((resolve) => udp!.close(() => resolve())), new Promise<void>((resolve) => tcp!.close(() => resolve()))]);
       })();
       return stopping;
     },

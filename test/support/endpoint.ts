@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { payloadProblems } from './payload-validation.ts';
 
 export interface ReceivedRequest {
   readonly path: string;
@@ -23,8 +24,20 @@ export interface PlannedReply {
  * A real HTTP webhook endpoint on loopback. It answers each request with the
  * next entry of `plan` (a status or a PlannedReply), then with `fallback`
  * (200 unless changed), and records every request.
+ *
+ * Every body is validated against docs/payload.schema.json: an invalid payload
+ * is thrown as an uncaught error, which fails the test that is running, unless
+ * `onInvalidPayload` takes it.
  */
-export async function startEndpoint(plan: (number | PlannedReply)[] = []) {
+export async function startEndpoint(
+  plan: (number | PlannedReply)[] = [],
+  options: { onInvalidPayload?: (problems: string[], body: string) => void } = {},
+) {
+  const onInvalidPayload =
+    options.onInvalidPayload ??
+    ((problems: string[]) => {
+      throw new Error(`the endpoint received a payload that does not match docs/payload.schema.json:\n  ${problems.join('\n  ')}`);
+    });
   const requests: ReceivedRequest[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const statuses = [...plan];
@@ -50,6 +63,9 @@ export async function startEndpoint(plan: (number | PlannedReply)[] = []) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
+      // Last, so that the request is answered and recorded whatever happens here.
+      const problems = payloadProblems(json);
+      if (problems.length > 0) onInvalidPayload(problems, body);
     });
   });
   server.listen(0, '127.0.0.1');

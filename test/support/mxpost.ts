@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { after } from 'node:test';
 import { parseRoutes } from '../../src/config/routes.ts';
 import { loadSettings } from '../../src/config/settings.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startService, type Role, type Service } from '../../src/roles/service.ts';
+import { startDnsServer, type DnsServer } from './dns-server.ts';
+
+// One empty DNS server on loopback per test process: authentication runs on every
+// message, and must never wait on the machine's own resolver (unreachable on CI).
+// It answers NXDOMAIN at once, so every verdict reads `none`.
+let dns: Promise<DnsServer> | null = null;
+after(async () => {
+  await (await dns)?.stop();
+});
 
 /**
  * mxpost started in this process with a routes file given as YAML text, on
@@ -17,6 +27,8 @@ export async function startMxpost(options: {
   prefix?: string;
 }): Promise<Service & { smtpPort: number; prefix: string; env: NodeJS.ProcessEnv }> {
   const prefix = options.prefix ?? `test-${randomUUID()}`;
+  dns ??= startDnsServer();
+  const dnsServer = await dns;
   const env: NodeJS.ProcessEnv = {
     MXPOST_REDIS_URL: options.redisUrl,
     MXPOST_REDIS_PREFIX: prefix,
@@ -29,6 +41,7 @@ export async function startMxpost(options: {
     MXPOST_ENQUEUE_TIMEOUT_MS: '1000',
     MXPOST_SHUTDOWN_TIMEOUT_MS: '5000',
     MXPOST_LOG_LEVEL: process.env.MXPOST_TEST_LOG_LEVEL ?? 'silent',
+    MXPOST_DNS_SERVERS: dnsServer.address,
     ...options.env,
   };
   const settings = loadSettings(env);
