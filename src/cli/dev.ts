@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseRoutes } from '../config/routes.ts';
 import { loadSettings } from '../config/settings.ts';
@@ -27,6 +28,8 @@ export async function runDev(opts: { domain: string }): Promise<number> {
     MXPOST_HOSTNAME: 'mxpost.localhost',
     MXPOST_RETRY_DELAY_MS: '2000',
     MXPOST_SHUTDOWN_TIMEOUT_MS: '5000',
+    // The console is on in development, with a token made for this run.
+    MXPOST_ADMIN_TOKEN: randomBytes(18).toString('base64url'),
     ...env,
     MXPOST_REDIS_URL: redis.url,
   };
@@ -58,6 +61,7 @@ export async function runDev(opts: { domain: string }): Promise<number> {
       `mxpost dev is running. Mail for any address @${opts.domain} is delivered to the inspector below.`,
       `  SMTP       ${smtp}`,
       `  inspector  http://127.0.0.1:${inspector.address.port}/messages`,
+      `  console    http://${service.http.address}:${service.http.port}/console/ (token ${settings.adminToken})`,
       `  Redis      ${redis.url} (data in ${DATA_DIR}/redis)`,
       `  try:       swaks --server ${smtp} --to hello@${opts.domain} --from you@example.com`,
       'Ctrl-C stops everything.',
