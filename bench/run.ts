@@ -8,21 +8,21 @@
 //                     [--sizes 10k,200k] [--sessions 1,10,50] [--connections new,kept]
 //                     [--e2e-seconds S] [--no-big]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDnsServer } from '../test/support/dns-server.ts';
-import { startRedisServer } from '../src/queue/redis-server.ts';
 import { measureCell, type CellResult, type Plan } from './harness/acceptance.ts';
 import { measureBigMessages, type BigResult } from './harness/big.ts';
 import { measureEndToEnd, type EndToEnd } from './harness/e2e.ts';
 import { startTimedEndpoint } from './harness/endpoint.ts';
 import { createFixtures, type MessageFile } from './harness/mail.ts';
 import { smtpSource, type Connections } from './harness/load.ts';
-import { cpuTimeMs, findPid } from './harness/processes.ts';
+import { cpuTimeMs } from './harness/processes.ts';
 import { summarizeProfile } from './harness/profile.ts';
 import { watchQueues } from './harness/queue-watch.ts';
+import { startDurableRedis } from './harness/redis.ts';
 import { formatReport, type Report } from './harness/report.ts';
 import { SYSTEMS, type BenchContext, type Running, type SystemId } from './harness/systems.ts';
 import { ensureHaraka, ensurePostfixTools, ToolUnavailableError } from './harness/tools.ts';
@@ -94,9 +94,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     })();
   });
 }
-const redis = await startRedisServer({ dir: join(runDir, 'redis') });
-cleanups.push(() => redis.stop());
-const redisPid = findPid('redis-server', `:${redis.port}`);
+mkdirSync(join(runDir, 'redis'));
+const redis = await startDurableRedis(join(runDir, 'redis'), runDir);
+// The append-only file of a whole run takes gigabytes and is of no use after it.
+cleanups.push(() => redis.stop().then(() => rmSync(join(runDir, 'redis'), { recursive: true, force: true })));
+const redisPid = redis.pid;
 const dns = await startDnsServer(fixtures.zone);
 cleanups.push(() => dns.stop());
 const endpoint = await startTimedEndpoint();
@@ -140,6 +142,7 @@ try {
         say(`memory: 20 messages of 20 MB at once to ${id}`);
         bigResults.push(await measureBigMessages({ id, running: running.get(id)!, message: bigMessage, count: 20, postfix, watch, endpoint }));
       }
+      rmSync(bigMessage.path, { force: true });
     }
     await Promise.all([...running.values()].map((r) => r.stop()));
   }
@@ -187,7 +190,7 @@ async function profileReceiver(message: MessageFile, connections: Connections, s
   const summary = summarizeProfile(file, { window, foldedPath });
   // From /proc: the profile's own time also counts the moments the process waited for a core.
   const perMessage = cpuMs / Math.max(1, messagesProfiled);
-  return { label: `${label}: ${messagesProfiled} messages at ${Math.round(rate)} msg/s, ${perMessage.toFixed(2)} ms of CPU per message (profiler on)`, summary, files: `${file.slice(root.length)}, ${foldedPath.slice(root.length)}` };
+  return { messages: messagesProfiled, label: `${label}: ${messagesProfiled} messages at ${Math.round(rate)} msg/s, ${perMessage.toFixed(2)} ms of CPU per message (profiler on)`, summary, files: `${file.slice(root.length)}, ${foldedPath.slice(root.length)}` };
 }
 
 const version = (pkg: string) => {

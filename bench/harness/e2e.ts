@@ -14,6 +14,8 @@ export interface EndToEnd {
   readonly seconds: number;
   readonly accepted: number;
   readonly refused: number;
+  /** The replies that were not 250, by code (0: the connection ended without one). */
+  readonly refusals: Readonly<Record<string, number>>;
   /** Starts the client skipped because too many sessions were still open. */
   readonly skipped: number;
   readonly delivered: number;
@@ -83,6 +85,7 @@ export async function measureEndToEnd(options: {
     seconds: result.seconds,
     accepted: accepted.length,
     refused: result.sent.length - accepted.length,
+    refusals: result.sent.filter((s) => s.queueId === null).reduce<Record<string, number>>((counts, s) => ({ ...counts, [s.code]: (counts[s.code] ?? 0) + 1 }), {}),
     skipped: result.skipped,
     delivered: latencies.length,
     deliveredRate: span > 0 ? (times.length - 1) / span : 0,

@@ -1,6 +1,6 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) of the mxpost receiver: where the
-// time goes by function (self time) and by pipeline stage. A sample belongs to
-// the stage of the innermost frame that is ours or a known package's, so time
+// time goes by function (self time) and by pipeline stage and component. A sample
+// belongs to the innermost frame that is ours or a known package's, so time
 // in Node internals (a hash, a Buffer copy, JSON.stringify) counts for the
 // stage that asked for it. Also writes folded stacks for a flame graph
 // (speedscope, or flamegraph.pl).
@@ -27,23 +27,38 @@ export interface ProfileSummary {
   readonly functions: readonly { name: string; where: string; ms: number; share: number }[];
 }
 
-// First match wins, so the more specific patterns come first.
+// Each frame is matched as "functionName url"; for a frame several could match,
+// the first in this list wins, so the more specific patterns come first.
 const STAGES: readonly [string, RegExp][] = [
-  ['SMTP protocol (smtp-server)', /node_modules\/smtp-server\//],
-  ['auth (mailauth, src/auth)', /node_modules\/mailauth\/|\/src\/auth\/|node_modules\/(psl|ipaddr\.js|punycode\.js|tldts)/],
-  ['MIME parse (mailparser, src/message)', /node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|@selderee|selderee|htmlparser2|domhandler|domutils|dom-serializer|entities|deepmerge|leac|parseley|linkify-it|uc\.micro|he|tlds)\/|\/src\/message\//],
-  ['enqueue (BullMQ, ioredis, src/queue)', /node_modules\/(bullmq|ioredis|@ioredis|msgpackr|cron-parser|denque|cluster-key-slot|redis-errors|redis-parser|standard-as-callback|luxon|uuid)\/|\/src\/queue\//],
-  ['logging (pino)', /node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream|fast-redact|@pinojs|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify|fast-safe-stringify)\/|\/src\/observability\//],
-  ['validation (zod)', /node_modules\/zod\//],
-  ['tracing (OpenTelemetry)', /node_modules\/@opentelemetry\//],
-  ['mxpost glue (src/smtp, src/roles, src/routing)', /\/src\/(smtp|roles|routing|config|delivery|http|cli)\//],
+  ['MIME: structure pre-pass (src/message/structure.ts)', /\/src\/message\/structure\.ts/],
+  ['MIME: reply extraction (src/message/reply*.ts)', /\/src\/message\/reply/],
+  ['MIME: payload and attachments (build.ts, attachments.ts)', /\/src\/message\/(build|attachments)\.ts/],
+  ['MIME: message document (src/message: headers, addresses, dates)', /\/src\/message\//],
+  ['MIME: mailparser, mailsplit, libmime, libqp, libbase64', pkg('mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|@selderee|selderee|htmlparser2|domhandler|domutils|dom-serializer|entities|deepmerge|leac|parseley|linkify-it|uc\\.micro|he|tlds|punycode')],
+  ['auth: DNS resolver and cache (src/auth)', /\/src\/auth\/(resolver|dns-|scoped)/],
+  ['auth: checks orchestration and verdicts (src/auth)', /\/src\/auth\//],
+  ['auth: DKIM key parsing (mailauth getPublicKey)', /^(getPublicKey|exportPublicKey) /],
+  ['auth: DKIM verify and body hash (mailauth)', /mailauth\/lib\/dkim\/|^verifySignature /],
+  ['auth: SPF (mailauth)', /mailauth\/lib\/spf\//],
+  ['auth: DMARC (mailauth)', /mailauth\/lib\/dmarc\//],
+  ['auth: other mailauth (tools, ARC, PSL)', pkg('mailauth|psl|tldts|ipaddr\\.js|punycode\\.js')],
+  ['enqueue: message index (src/delivery/messages.ts)', /\/src\/delivery\/messages\.ts/],
+  ['enqueue: src/queue (store, durability)', /\/src\/queue\//],
+  ['enqueue: BullMQ', pkg('bullmq')],
+  ['enqueue: ioredis, msgpackr', pkg('ioredis|@ioredis|msgpackr|denque|cluster-key-slot|redis-errors|redis-parser|standard-as-callback')],
+  ['SMTP: DATA collection, line endings (src/smtp)', /\/src\/smtp\/(collect|line-endings|data)\.ts/],
+  ['SMTP: session policy (src/smtp)', /\/src\/smtp\//],
+  ['SMTP: smtp-server', pkg('smtp-server')],
+  ['logging: pino', pkg('pino|pino-std-serializers|sonic-boom|thread-stream|fast-redact|@pinojs|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify')],
+  ['validation: zod', pkg('zod')],
+  ['tracing: OpenTelemetry', pkg('@opentelemetry\\/[^/]+')],
+  ['mxpost: roles, routing, config, delivery', /\/src\/(roles|routing|config|delivery|http|cli|observability)\//],
 ];
 
-/**
- * `window`: only the samples between these two process.hrtime readings (µs), so
- * that start-up and the warm-up stay out; V8 stamps samples with the same
- * monotonic clock.
- */
+function pkg(names: string): RegExp {
+  return new RegExp(`node_modules/(${names})/`);
+}
+
 export function summarizeProfile(path: string, options: { window?: readonly [number, number]; foldedPath?: string } = {}): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const [from, to] = options.window ?? [-Infinity, Infinity];
@@ -66,12 +81,13 @@ export function summarizeProfile(path: string, options: { window?: readonly [num
     const node = byId.get(id)!;
     const name = node.callFrame.functionName;
     let result: string;
-    if (name === '(garbage collector)') result = 'garbage collection';
-    else if (name === '(program)') result = '(program): V8 and native code outside JS';
+    if (name === '(garbage collector)') result = 'GC: garbage collection';
+    else if (name === '(program)') result = 'V8: (program), native code outside JS';
     else {
-      const match = STAGES.find(([, pattern]) => pattern.test(node.callFrame.url));
+      const frame = `${name} ${node.callFrame.url}`;
+      const match = STAGES.find(([, pattern]) => pattern.test(frame));
       const up = parent.get(id);
-      result = match ? match[0] : up !== undefined && byId.get(up)!.callFrame.functionName !== '(root)' ? stage(up) : 'Node core (net, streams, timers)';
+      result = match ? match[0] : up !== undefined && byId.get(up)!.callFrame.functionName !== '(root)' ? stage(up) : 'Node core alone (sockets, streams, microtasks)';
     }
     stageOf.set(id, result);
     return result;

@@ -11,7 +11,7 @@ export interface Report {
   readonly cells: readonly CellResult[];
   readonly endToEnd: readonly EndToEnd[];
   readonly big: readonly BigResult[];
-  readonly profiles: readonly { label: string; summary: ProfileSummary; files: string }[];
+  readonly profiles: readonly { label: string; messages: number; summary: ProfileSummary; files: string }[];
 }
 
 const MB = 1024 * 1024;
@@ -63,7 +63,7 @@ export function formatReport(report: Report): string {
           fmt(e.offeredRate),
           fmt(e.seconds, 1),
           e.accepted,
-          e.refused + e.skipped,
+          `${e.refused + e.skipped}${e.refused + e.skipped > 0 ? ` (${[...Object.entries(e.refusals).map(([code, n]) => `${code === '0' ? 'no reply' : code} × ${n}`), ...(e.skipped ? [`not sent × ${e.skipped}`] : [])].join(', ')})` : ''}`,
           fmt(e.deliveredRate),
           fmt(e.latency?.p50, 1),
           fmt(e.latency?.p95, 1),
@@ -110,13 +110,23 @@ function memoryTables(report: Report): string[] {
 
 function profileTables(p: Report['profiles'][number]): string[] {
   const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+  const perMessage = (ms: number) => fmt(ms / Math.max(1, p.messages), 3);
+  // Components are named "stage: what"; the stage table adds them up.
+  const stages = new Map<string, { ms: number; share: number }>();
+  for (const c of p.summary.stages) {
+    const stage = c.stage.split(':')[0]!;
+    const total = stages.get(stage) ?? { ms: 0, share: 0 };
+    stages.set(stage, { ms: total.ms + c.ms, share: total.share + c.share });
+  }
   return [
     `## Profile of the mxpost receiver: ${p.label}`,
     '',
-    `${fmt(p.summary.busyMs / 1000, 1)} s on CPU, ${fmt(p.summary.idleMs / 1000, 1)} s idle. Files: ${p.files}`,
+    `${fmt(p.summary.busyMs / 1000, 1)} s sampled on CPU, ${fmt(p.summary.idleMs / 1000, 1)} s idle. Files: ${p.files}`,
     '',
-    ...table(['stage', 'self ms', 'share'], p.summary.stages.map((s) => [s.stage, fmt(s.ms), pct(s.share)])),
+    ...table(['stage', 'ms per message', 'share'], [...stages].sort((a, b) => b[1].ms - a[1].ms).map(([stage, t]) => [stage, perMessage(t.ms), pct(t.share)])),
     '',
-    ...table(['function (self time)', 'where', 'ms', 'share'], p.summary.functions.slice(0, 25).map((f) => [`\`${f.name}\``, f.where, fmt(f.ms), pct(f.share)])),
+    ...table(['component', 'ms per message', 'share'], p.summary.stages.map((s) => [s.stage, perMessage(s.ms), pct(s.share)])),
+    '',
+    ...table(['function (self time)', 'where', 'ms per message', 'share'], p.summary.functions.slice(0, 25).map((f) => [`\`${f.name}\``, f.where, perMessage(f.ms), pct(f.share)])),
   ];
 }

@@ -140,6 +140,9 @@ function mxpost(id: SystemId, label: string, roles: readonly ('serve' | 'receive
         MXPOST_HOSTNAME: 'mx.bench.test',
         MXPOST_ROUTES: routes,
         MXPOST_DNS_SERVERS: context.dns,
+        // The 250 waits until the jobs are fsynced in Redis's append-only file
+        // (redis.ts runs Redis with appendfsync always), as production should.
+        MXPOST_DURABILITY: 'fsync',
         // Production's default level: one line per transaction and per attempt.
         MXPOST_LOG_LEVEL: 'info',
         // The load comes from one address standing for many senders: the

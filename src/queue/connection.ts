@@ -38,7 +38,9 @@ export interface RedisFacts {
 export async function inspectRedis(redis: Redis): Promise<RedisFacts> {
   const [info, waitaof, fsync] = await Promise.all([
     redis.info(),
-    redis.call('COMMAND', 'INFO', 'WAITAOF') as Promise<unknown[]>,
+    // Managed Redis (ElastiCache, MemoryDB) refuses some admin commands: a
+    // refusal reads as "not available", never as a failure to inspect.
+    (redis.call('COMMAND', 'INFO', 'WAITAOF') as Promise<unknown[]>).catch(() => null),
     (redis.call('CONFIG', 'GET', 'appendfsync') as Promise<string[]>).catch(() => null),
   ]);
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
