@@ -9,7 +9,7 @@ import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
 import { deliveryId, newQueueId } from '../queue/ids.ts';
 import { planDeliveries } from '../routing/resolve.ts';
 import { replies } from '../smtp/replies.ts';
-import type { ReceivedMessage } from '../smtp/receiver.ts';
+import type { Accepted, ReceivedMessage } from '../smtp/receiver.ts';
 
 /**
  * The receiver's DATA step: authenticate, apply each route's auth policy, parse,
@@ -36,7 +36,7 @@ export function createAcceptor(options: {
   const parseSlots = createParseSlots();
   // `signal` aborts once the receiver has answered 451 for taking too long: from
   // then on nothing may be stored, or the sender's retry would make a duplicate.
-  return async function accept(received: ReceivedMessage, signal?: AbortSignal): Promise<string> {
+  return async function accept(received: ReceivedMessage, signal?: AbortSignal): Promise<Accepted> {
     const queueId = newQueueId(received.receivedAt.getTime());
     const plans = planDeliveries(received.targets);
     // Verdicts come from the message as it arrived; what is parsed and delivered
@@ -66,6 +66,7 @@ export function createAcceptor(options: {
       address: plan.address,
       url: plan.endpoint.url,
       windowStartedAt: received.receivedAt.getTime(),
+      traceparent: received.traceparent,
       payload,
     }));
     try {
@@ -77,6 +78,13 @@ export function createAcceptor(options: {
       throw replies.storageUnavailable();
     }
     options.onAccepted?.(jobs);
-    return queueId;
+    const v = report.verdicts;
+    return {
+      queueId,
+      deliveryIds: jobs.map((job) => job.deliveryId),
+      domains: plans.map((plan) => plan.domain),
+      // One word per check for logs and metrics: a passing signature is what counts for DKIM.
+      auth: { spf: v.spf.result, dkim: v.dkim.some((d) => d.result === 'pass') ? 'pass' : (v.dkim[0]?.result ?? 'none'), dmarc: v.dmarc.result, arc: v.arc.result },
+    };
   };
 }

@@ -78,6 +78,9 @@ export async function startService(options: {
   const messageIndex = createMessageIndex({ redis: connection, prefix: settings.redisPrefix, retentionMs: settings.retentionMs });
   const messages = createMessageAdmin(messageIndex, deliveries);
   checks.push({ name: 'redis', check: async () => connection.status === 'ready' && (await connection.ping()) === 'PONG' });
+  // The routes were validated before anything started; a reload that fails keeps them.
+  checks.push({ name: 'routes', check: async () => routes.domains.size > 0 });
+  let smtpListening = false;
 
   if (role !== 'worker') {
     // One resolver, and so one DNS cache, for every SMTP session of the process.
@@ -116,6 +119,8 @@ export async function startService(options: {
         onAccepted: (jobs) => void messageIndex.recordJobs(jobs).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: jobs[0]?.queueId }, 'message not indexed')),
       }),
       logger,
+      metrics,
+      tracing,
     });
   }
 
@@ -149,6 +154,10 @@ export async function startService(options: {
   const handlers = [...(web ? [web] : []), admin, createMetricsHandler(metrics, queue.queue)];
   const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers });
   const smtp = receiver ? await receiver.listen() : null;
+  if (receiver) {
+    smtpListening = true;
+    checks.push({ name: 'smtp', check: async () => smtpListening });
+  }
   const httpAddress = await http.listen();
   logger.info(
     { action: 'start', role, version: VERSION, smtp: smtp && `${smtp.address}:${smtp.port}`, http: `${httpAddress.address}:${httpAddress.port}`, domains: [...routes.domains.keys()] },
@@ -163,6 +172,7 @@ export async function startService(options: {
     // Order matters: no new mail first, then let the sessions in progress store
     // theirs, then let the attempts in flight finish, then the connections.
     const steps: { name: string; run: () => Promise<unknown> }[] = [];
+    smtpListening = false;
     if (receiver) steps.push({ name: 'receiver', run: () => receiver.close() });
     if (worker) {
       const w = worker;

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../observability/logger.ts';
+import { replyClass, type Metrics } from '../observability/metrics.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import type { Target } from '../routing/resolve.ts';
 import { collectMessage, type Collected } from './collect.ts';
 import type { SessionHandle } from './server.ts';
@@ -25,6 +27,18 @@ export interface ReceivedMessage {
   /** MAIL FROM carried SMTPUTF8 (RFC 6531) and BODY=8BITMIME (RFC 6152). */
   readonly smtpUtf8: boolean;
   readonly eightBitMime: boolean;
+  /** The SMTP transaction's trace context (W3C traceparent), when tracing is on. */
+  readonly traceparent?: string | undefined;
+}
+
+/** What storing a message gave: for the 250, the log line and the metrics. */
+export interface Accepted {
+  readonly queueId: string;
+  readonly deliveryIds: readonly string[];
+  /** The routes-file domains it was accepted for. */
+  readonly domains: readonly string[];
+  /** Each check's result (spf, dkim, dmarc, arc); null when authentication did not run. */
+  readonly auth: Readonly<Record<'spf' | 'dkim' | 'dmarc' | 'arc', string>> | null;
 }
 
 /**
@@ -32,7 +46,7 @@ export interface ReceivedMessage {
  * chooses the reply; anything else is our failure: 451. `signal` aborts once the
  * client has been answered 451 for taking too long: nothing may be stored after it.
  */
-export type Accept = (message: ReceivedMessage, signal: AbortSignal) => Promise<string>;
+export type Accept = (message: ReceivedMessage, signal: AbortSignal) => Promise<Accepted>;
 
 type DataLimits = Pick<SessionLimits, 'maxMessageBytes' | 'maxHeaderBytes' | 'dataTimeoutMs' | 'dataMinRate' | 'dataReplyTimeoutMs'>;
 
@@ -41,8 +55,8 @@ type DataLimits = Pick<SessionLimits, 'maxMessageBytes' | 'maxHeaderBytes' | 'da
  * header size, the time budget of limits.ts), then hands it to `accept` with a
  * deadline for the reply. One log line per transaction.
  */
-export function createDataStage(options: { limits: DataLimits; accept: Accept; logger: Logger }) {
-  const { limits, logger } = options;
+export function createDataStage(options: { limits: DataLimits; accept: Accept; logger: Logger; metrics: Metrics; tracing: Tracing }) {
+  const { limits, logger, metrics } = options;
 
   return async function receive(
     stream: Readable,
@@ -82,7 +96,16 @@ export function createDataStage(options: { limits: DataLimits; accept: Accept; l
     }
 
     const logged = { ...base, size: collected.size, bareLineEndings: collected.bareLineEndings || undefined };
+    metrics.bytesReceived.inc(collected.size);
+    const span = options.tracing.start('smtp transaction', {
+      kind: 'server',
+      attributes: { 'client.address': session.remoteAddress, 'smtp.recipients': envelope.rcptTo.length, 'smtp.message.size': collected.size },
+    });
     const refuse = (reply: SmtpReplyError, reason: string, err?: unknown): never => {
+      metrics.smtpTransactions.inc({ class: replyClass(reply.responseCode) });
+      metrics.messagesRejected.inc({ reason: rejectionReason(reason, reply.responseCode) });
+      span.setAttributes({ 'smtp.reply.code': reply.responseCode });
+      span.end(reason);
       const level = reply.responseCode >= 500 ? 'info' : 'warn';
       logger[level]({ ...logged, code: reply.responseCode, reason, err: err === undefined || isSmtpReplyError(err) ? undefined : err }, 'message not accepted');
       throw reply;
@@ -107,14 +130,21 @@ export function createDataStage(options: { limits: DataLimits; accept: Accept; l
           tls: context.tls,
           smtpUtf8: envelope.smtpUtf8 === true,
           eightBitMime: envelope.bodyType === '8bitmime',
+          traceparent: span.traceparent,
         },
         deadline.signal,
       );
       // Still running after a timeout reply: its outcome has no one to tell.
       accepting.catch(() => undefined);
-      const queueId = await Promise.race([accepting, aborted(deadline.signal)]);
-      logger.info({ ...logged, code: 250, queueId }, 'message accepted');
-      return replies.queued(queueId);
+      const accepted = await Promise.race([accepting, aborted(deadline.signal)]);
+      const auth = accepted.auth && Object.entries(accepted.auth).map(([check, result]) => `${check}=${result}`).join(' ');
+      logger.info({ ...logged, code: 250, queueId: accepted.queueId, deliveryIds: accepted.deliveryIds, auth }, 'message accepted');
+      metrics.smtpTransactions.inc({ class: '2xx' });
+      for (const domain of accepted.domains) metrics.messagesAccepted.inc({ domain });
+      for (const [method, result] of Object.entries(accepted.auth ?? {})) metrics.authVerdicts.inc({ method, result });
+      span.setAttributes({ 'smtp.reply.code': 250, 'mxpost.queue_id': accepted.queueId });
+      span.end();
+      return replies.queued(accepted.queueId);
     } catch (err) {
       if (deadline.signal.aborted) return refuse(replies.replyTimeout(), 'reply-timeout');
       return refuse(isSmtpReplyError(err) ? err : replies.localError(), isSmtpReplyError(err) ? 'refused' : (err as Error).message, err);
@@ -122,6 +152,13 @@ export function createDataStage(options: { limits: DataLimits; accept: Accept; l
       clearTimeout(timer);
     }
   };
+}
+
+// The metric's reasons are a fixed list, whatever text a refusal carries.
+function rejectionReason(reason: string, code: number): string {
+  if (['too-big', 'header-too-big', 'reply-timeout'].includes(reason)) return reason;
+  if (code >= 500) return reason === 'refused' ? 'policy' : 'refused';
+  return 'temporary';
 }
 
 function aborted(signal: AbortSignal): Promise<never> {

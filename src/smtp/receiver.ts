@@ -3,6 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import type { Target } from '../routing/resolve.ts';
 import type { TrustedProxies } from './addresses.ts';
 import { createDataStage, type Accept } from './data.ts';
@@ -16,7 +18,7 @@ import { decideRecipient } from './rcpt.ts';
 import { replies } from './replies.ts';
 import { loadTlsFiles, tlsDetails, TLS_MIN_VERSION, watchTlsFiles, type TlsDetails, type TlsFiles } from './tls.ts';
 
-export type { Accept, ReceivedMessage } from './data.ts';
+export type { Accept, Accepted, ReceivedMessage } from './data.ts';
 
 export interface ReceiverOptions {
   readonly host: string;
@@ -34,6 +36,8 @@ export interface ReceiverOptions {
   /** Whether the queue can take more (overload.ts), asked at each MAIL FROM. */
   readonly load: () => Promise<LoadVerdict>;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
 }
 
 export interface Receiver {
@@ -61,7 +65,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   let draining = false;
   const certificate = options.tls ? loadTlsFiles(options.tls) : null;
   const checkMailFrom = createMailPolicy({ draining: () => draining, maxMessagesPerConnection: limits.maxMessagesPerConnection, load: options.load });
-  const receive = createDataStage({ limits, accept: options.accept, logger });
+  const receive = createDataStage({ limits, accept: options.accept, logger, metrics: options.metrics, tracing: options.tracing });
 
   const server: ReceiverSMTPServer = new ReceiverSMTPServer(
     {
@@ -85,6 +89,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       socketTimeout: limits.idleTimeoutMs,
       maxCommandLength: limits.maxCommandBytes,
       logger: false,
+
+      onConnect(_session, callback) {
+        options.metrics.smtpConnections.inc();
+        callback();
+      },
 
       onClose(session) {
         listener.closed(session.id);
@@ -115,6 +124,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
           return callback();
         }
         logger.info({ action: 'rcpt-rejected', client: session.remoteAddress, rcpt: address.address, reason: decision.reason }, 'recipient refused');
+        options.metrics.messagesRejected.inc({ reason: decision.reason });
         callback(decision.reply);
         if (decision.countsAsError) server.handle(session)?.countError();
       },
