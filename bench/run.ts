@@ -89,7 +89,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     say(`${signal}: stopping what the bench started`);
     void (async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => undefined);
       process.exit(130);
     })();
   });
@@ -152,7 +152,7 @@ try {
     if (messages.has('10k')) profiles.push(await profileReceiver(messages.get('10k')!, 'new', 50));
   }
 } finally {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => say(`cleanup: ${err.message}`));
+  for (const cleanup of [...cleanups].reverse()) await cleanup().catch((err: Error) => say(`cleanup: ${err.message}`));
 }
 
 /**
@@ -190,7 +190,7 @@ async function profileReceiver(message: MessageFile, connections: Connections, s
   const summary = summarizeProfile(file, { window, foldedPath });
   // From /proc: the profile's own time also counts the moments the process waited for a core.
   const perMessage = cpuMs / Math.max(1, messagesProfiled);
-  return { messages: messagesProfiled, label: `${label}: ${messagesProfiled} messages at ${Math.round(rate)} msg/s, ${perMessage.toFixed(2)} ms of CPU per message (profiler on)`, summary, files: `${file.slice(root.length)}, ${foldedPath.slice(root.length)}` };
+  return { cpuMsPerMessage: perMessage, label: `${label}: ${messagesProfiled} messages at ${Math.round(rate)} msg/s, ${perMessage.toFixed(2)} ms of CPU per message (profiler on)`, summary, files: `${file.slice(root.length)}, ${foldedPath.slice(root.length)}` };
 }
 
 const version = (pkg: string) => {
@@ -212,13 +212,14 @@ const dirty = git('status', '--porcelain', '--', 'src').split('\n').filter(Boole
 const header = [
   `# mxpost benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   '',
-  `- machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at start ${loadAverage}`,
+  `- machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at start ${loadAverage}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  '- Redis: appendonly yes, appendfsync always; mxpost MXPOST_DURABILITY=fsync (a 250 waits for the fsync)',
   `- versions: Node ${process.version}, ${execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}, ` +
     `Postfix smtp-source/smtp-sink ${postfix.version}, Haraka ${haraka.version}, smtp-server ${version('smtp-server')}, ` +
     `mailauth ${version('mailauth')}, mailparser ${version('mailparser')}, bullmq ${version('bullmq')}, ioredis ${version('ioredis')}`,
   `- mxpost: ${commit}${dirty > 0 ? ` with ${dirty} uncommitted change(s) in src/` : ''}`,
   `- command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
-  `- load: smtp-source, one message per session; DKIM-signed (RSA-2048) messages that pass SPF, DKIM and DMARC: ` +
+  `- load: smtp-source, a new connection per message and kept connections (-d); DKIM-signed (RSA-2048) messages that pass SPF, DKIM and DMARC: ` +
     [...messages.values(), ...(bigMessage ? [bigMessage] : [])].map((m) => `${m.label} = ${m.bytes} bytes`).join(', '),
   `- logs and messages of this run: ${runDir.slice(root.length)}`,
 ];
