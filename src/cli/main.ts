@@ -3,6 +3,7 @@ import { VERSION } from '../roles/version.ts';
 import { runCheck } from './check.ts';
 import { addDeliveryCommands } from './deliveries.ts';
 import { runDev } from './dev.ts';
+import { addReplyAddressCommand } from './reply-address.ts';
 import { runService } from './run.ts';
 
 // The mxpost command: every verb in one binary. Each action returns the process
@@ -41,6 +42,7 @@ program
   .action(async (opts: { routes?: string }) => exit(await runCheck(opts)));
 
 addDeliveryCommands(program, exit);
+addReplyAddressCommand(program, exit);
 
 function exit(code: number): void {
   process.exitCode = code;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { authPolicySchema } from '../auth/policy-schema.ts';
 import { secretProblem } from '../delivery/sign.ts';
+import { callbackSchema, replyTokensSchema, syncSchema } from '../routing/options-schema.ts';
 import { parseDuration } from './duration.ts';
 import { readEnvValue } from './env-value.ts';
 
@@ -241,6 +242,15 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
      * Default: deliver everything, with its verdicts.
      */
     auth: authPolicySchema.optional(),
+    /** Ask an HTTP endpoint at RCPT whether a recipient exists (docs/routing.md). Default: none. */
+    callback: callbackSchema.optional(),
+    /** Accept signed reply addresses `reply+<token>@` (docs/routing.md). Default: none. */
+    replyTokens: replyTokensSchema.optional(),
+    /** Answer DATA only once the endpoint has (docs/routing.md). Default: none, queued delivery. */
+    sync: syncSchema.optional(),
+  }).superRefine((route, ctx) => {
+    // Tokens are signed with the route's secret; without one they cannot be checked.
+    if (route.replyTokens && !route.secret) ctx.addIssue({ code: 'custom', path: ['replyTokens'], message: 'needs the route to have a secret: tokens are signed with it' });
   });
   return mapping(
     {

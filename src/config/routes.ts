@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_AUTH_POLICY, type AuthPolicy } from '../auth/policy.ts';
+import type { RecipientCallback } from '../routing/callback.ts';
 import { normalizeDomain } from '../routing/domain.ts';
+import { DEFAULT_CALLBACK_CACHE_MS, DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_REPLY_LOCAL_PART, DEFAULT_SYNC_TIMEOUT_MS } from '../routing/options-schema.ts';
 import { formatPath, locateNode, problemsFromIssues, RoutesError, sortProblems } from './routes-problems.ts';
 import type { Locator, RoutesProblem } from './routes-problems.ts';
 import { CATCH_ALL, createRoutesFileSchema, localPartProblem, routesErrorMap } from './routes-schema.ts';
@@ -62,6 +64,12 @@ export interface DomainRoute {
   /** What to do with mail that fails authentication; the default delivers everything. */
   readonly auth: AuthPolicy;
   readonly payload: PayloadOptions;
+  /** Asked at RCPT whether a recipient exists; null: the routes file alone decides. */
+  readonly callback: RecipientCallback | null;
+  /** Signed reply addresses `<localPart>+<token>@`; null when the route issues none. */
+  readonly replyTokens: { readonly localPart: string; readonly require: boolean } | null;
+  /** Synchronous mode: the reply to DATA waits this long for the endpoint; null: queued delivery. */
+  readonly sync: { readonly timeoutMs: number } | null;
 }
 
 export interface Routes {
@@ -204,6 +212,18 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
         }),
         auth: route.auth ?? DEFAULT_AUTH_POLICY,
         payload: Object.freeze({ raw: route.raw ?? false, inlineLimit: route.attachments?.inlineLimit ?? DEFAULT_INLINE_LIMIT }),
+        callback: route.callback
+          ? Object.freeze({
+              url: route.callback.url,
+              timeoutMs: route.callback.timeout ?? DEFAULT_CALLBACK_TIMEOUT_MS,
+              cacheMs: route.callback.cache ?? DEFAULT_CALLBACK_CACHE_MS,
+              onError: route.callback.onError ?? 'tempfail',
+            })
+          : null,
+        replyTokens: route.replyTokens
+          ? Object.freeze({ localPart: route.replyTokens.localPart ?? DEFAULT_REPLY_LOCAL_PART, require: route.replyTokens.require ?? false })
+          : null,
+        sync: route.sync ? Object.freeze({ timeoutMs: route.sync.timeout ?? DEFAULT_SYNC_TIMEOUT_MS }) : null,
       }),
     );
   }

@@ -141,6 +141,15 @@ export const routeMatchSchema = z
     domain: z.string().describe('The routes-file domain that matched, ASCII (xn--) form.'),
     recipient: z.string().describe('The first recipient of this delivery, as given in RCPT TO.'),
     tag: z.string().nullable().describe('Its sub-address: support+4821@ gives "4821"; null without one.'),
+    replyToken: z
+      .object({
+        valid: z.boolean().describe('The token was signed with one of the route\'s secrets and has not expired.'),
+        id: z.string().nullable().describe('The application id the token carries; null when forged or malformed.'),
+        expiresAt: z.iso.datetime().nullable().describe('When the token expires; null when it never does or could not be read.'),
+        reason: z.enum(['malformed', 'forged', 'expired']).nullable().describe('Why it is not valid; null when it is.'),
+      })
+      .optional()
+      .describe('Present when the recipient is a signed reply address of a route with replyTokens (docs/routing.md).'),
   })
   .meta({ id: 'Route', description: 'Which route took the message.' });
 

@@ -108,6 +108,9 @@ export function createDeliveryQueue(options: {
           if (signal?.aborted) throw new EnqueueError('the client was answered before the deliveries were stored');
           // The message first: a job never runs without it. If the jobs then fail
           // to store, the message expires unread.
+          // The message is written on the connection directly: wait, as BullMQ does
+          // for its own commands, until it is ready (within the deadline above).
+          await queue.waitUntilReady();
           const writes = options.connection.pipeline();
           for (const [queueId, message] of shared) writes.set(messageKey(options.prefix, queueId), JSON.stringify(message), 'PX', keepMs);
           for (const [err] of (await writes.exec()) ?? []) if (err) throw err;

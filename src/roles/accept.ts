@@ -1,6 +1,7 @@
 import type { Authenticator } from '../auth/authenticate.ts';
 import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
 import { decide, strictest, type AuthPolicy } from '../auth/policy.ts';
+import type { DeliveryPolicy } from '../config/routes.ts';
 import { buildPayloads } from '../message/build.ts';
 import { isMessageRefusedError } from '../message/limits.ts';
 import { parseMessage } from '../message/parse.ts';
@@ -8,6 +9,7 @@ import { createParseSlots } from '../message/parse-slots.ts';
 import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
 import { deliveryId, newQueueId } from '../queue/ids.ts';
 import { planDeliveries } from '../routing/resolve.ts';
+import type { SyncDelivery } from '../routing/sync.ts';
 import { replies } from '../smtp/replies.ts';
 import type { Accepted, ReceivedMessage } from '../smtp/receiver.ts';
 
@@ -31,7 +33,25 @@ export function createAcceptor(options: {
    * must not wait on anything: the 250 goes out without waiting for it.
    */
   onAccepted?: (jobs: readonly DeliveryJob[]) => void;
+  /** Posts the deliveries of routes in synchronous mode before the reply to DATA. */
+  sync?: { delivery: SyncDelivery; policy: (domain: string) => DeliveryPolicy | undefined };
 }) {
+  /** The jobs delivered synchronously; throws the SMTP reply when any was not taken. */
+  async function deliverSynchronously(planned: readonly { job: DeliveryJob; plan: ReturnType<typeof planDeliveries>[number] }[]): Promise<Set<DeliveryJob>> {
+    const sync = planned.flatMap(({ job, plan }) => {
+      const target = plan.targets[0];
+      return target?.sync ? [{ job, endpoint: plan.endpoint, timeoutMs: target.sync.timeoutMs }] : [];
+    });
+    if (sync.length === 0 || !options.sync) return new Set();
+    const { delivery, policy } = options.sync;
+    const outcomes = await Promise.all(sync.map(({ job, endpoint, timeoutMs }) => delivery.deliver(job, endpoint, policy(job.domain), timeoutMs)));
+    // At least once: an endpoint that took the message gets it again if another defers and the sender retries.
+    if (outcomes.some((o) => o.kind === 'deferred')) throw replies.endpointUnavailable();
+    const refused = outcomes.find((o) => o.kind === 'refused');
+    if (refused?.kind === 'refused') throw replies.endpointRefused(refused.text);
+    return new Set(sync.map(({ job }) => job));
+  }
+
   // Parsing is CPU-bound on this event loop: a few messages at a time (parse-slots.ts).
   const parseSlots = createParseSlots();
   // `signal` aborts once the receiver has answered 451 for taking too long: from
@@ -57,7 +77,10 @@ export function createAcceptor(options: {
     const payloads = buildPayloads({ queueId, received: delivered, parsed, plans, deliveryId }).map(({ plan, payload }) => {
       const decision = decisions.get(plan);
       const quarantined = decision?.action === 'deliver' && decision.quarantined;
-      return { plan, payload: { ...payload, auth: { ...report.verdicts, quarantined } } };
+      // A reply address's token verdict, decided at RCPT (routing/reply-address.ts).
+      const replyToken = plan.targets[0]?.replyToken;
+      const route = replyToken ? { ...payload.route, replyToken } : payload.route;
+      return { plan, payload: { ...payload, route, auth: { ...report.verdicts, quarantined } } };
     });
     const jobs: DeliveryJob[] = payloads.map(({ plan, payload }) => ({
       deliveryId: payload.id,
@@ -69,15 +92,19 @@ export function createAcceptor(options: {
       traceparent: received.traceparent,
       payload,
     }));
+    // Synchronous routes answer first: their verdict decides the reply, and
+    // nothing is stored unless every one of them took the message.
+    const synced = await deliverSynchronously(jobs.map((job, i) => ({ job, plan: payloads[i]!.plan })));
+    const queued = jobs.filter((job) => !synced.has(job));
     try {
       const retryWindowMs = Math.max(...plans.map((plan) => options.retryWindowMs?.(plan.domain) ?? 0));
-      await options.queue.enqueue(jobs, options.enqueueTimeoutMs, signal, retryWindowMs > 0 ? { retryWindowMs } : {});
+      if (queued.length > 0) await options.queue.enqueue(queued, options.enqueueTimeoutMs, signal, retryWindowMs > 0 ? { retryWindowMs } : {});
     } catch {
       // The cause is logged by the receiver with the transaction; the sender
       // only needs to know to try again.
       throw replies.storageUnavailable();
     }
-    options.onAccepted?.(jobs);
+    if (queued.length > 0) options.onAccepted?.(queued);
     const v = report.verdicts;
     return {
       queueId,

@@ -20,6 +20,8 @@ import { createDurability, createRedisConnection, readRedisMemory } from '../que
 import { createDeliveryQueue } from '../queue/deliveries.ts';
 import { createOverloadGate } from '../smtp/overload.ts';
 import { createReceiver, type Receiver } from '../smtp/receiver.ts';
+import { createRecipientCallbacks } from '../routing/callback.ts';
+import { createSyncDelivery } from '../routing/sync.ts';
 import { createAcceptor } from './accept.ts';
 import { VERSION } from './version.ts';
 
@@ -98,6 +100,10 @@ export async function startService(options: {
       memoryLimitPercent: settings.redisMemoryLimitPercent,
       onSampleError: (err) => logger.debug({ err: { message: err.message } }, 'no load sample; transactions are not held back'),
     });
+    // Synchronous routes POST from the receiver, with the worker's address policy.
+    const syncDelivery = createSyncDelivery({ userAgent: `mxpost/${VERSION}`, allowPrivateEndpoints: settings.allowPrivateEndpoints });
+    const recipientCallbacks = createRecipientCallbacks({ allowPrivateEndpoints: settings.allowPrivateEndpoints });
+    cleanups.push({ name: 'sync delivery', run: () => syncDelivery.close() }, { name: 'recipient callbacks', run: () => recipientCallbacks.close() });
     receiver = createReceiver({
       host: settings.smtpHost,
       port: settings.smtpPort,
@@ -108,6 +114,7 @@ export async function startService(options: {
       closeTimeoutMs: settings.shutdownTimeoutMs,
       routes: () => routes,
       load: () => overload.check(),
+      recipientCallbacks,
       accept: createAcceptor({
         queue,
         enqueueTimeoutMs: settings.enqueueTimeoutMs,
@@ -117,6 +124,7 @@ export async function startService(options: {
         retryWindowMs: (domain) => routes.domains.get(domain)?.delivery.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
         // Not awaited: the index is for reading back, and the 250 does not wait for it.
         onAccepted: (jobs) => void messageIndex.recordJobs(jobs).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: jobs[0]?.queueId }, 'message not indexed')),
+        sync: { delivery: syncDelivery, policy: (domain) => routes.domains.get(domain)?.delivery },
       }),
       logger,
       metrics,

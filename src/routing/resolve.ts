@@ -1,5 +1,7 @@
-import type { Endpoint, PayloadOptions, Routes } from '../config/routes.ts';
+import type { DeliveryPolicy, Endpoint, PayloadOptions, Routes } from '../config/routes.ts';
+import type { RecipientCallback } from './callback.ts';
 import { normalizeDomain } from './domain.ts';
+import { verifyReplyToken, type ReplyToken } from './reply-address.ts';
 
 /** Where one accepted recipient goes. */
 export interface Target {
@@ -15,6 +17,14 @@ export interface Target {
   readonly endpoint: Endpoint;
   /** The domain's payload options, as they stood at RCPT. */
   readonly payload: PayloadOptions;
+  /** The route's recipient callback, still to be asked at RCPT; null: none applies. */
+  readonly callback: { readonly check: RecipientCallback; readonly secrets: readonly string[]; readonly policy: DeliveryPolicy } | null;
+  /** For a reply address of a route with replyTokens, the token's verdict; otherwise null. */
+  readonly replyToken: ReplyToken | null;
+  /** The route's synchronous mode, as it stood at RCPT; null: queued delivery. */
+  readonly sync: { readonly timeoutMs: number } | null;
+  /** The route refuses reply addresses whose token is not valid. */
+  readonly requireValidToken: boolean;
 }
 
 export type Resolution =
@@ -22,7 +32,7 @@ export type Resolution =
   | { readonly ok: false; readonly reason: 'invalid-address' | 'unknown-domain' | 'unknown-recipient' };
 
 /** Decides, for one RCPT TO address, which route and endpoint take it, if any. */
-export function resolveRecipient(routes: Routes, recipient: string): Resolution {
+export function resolveRecipient(routes: Routes, recipient: string, now = Date.now()): Resolution {
   const at = recipient.lastIndexOf('@');
   if (at <= 0 || at === recipient.length - 1) return { ok: false, reason: 'invalid-address' };
   const domain = normalizeDomain(recipient.slice(at + 1));
@@ -43,11 +53,18 @@ export function resolveRecipient(routes: Routes, recipient: string): Resolution 
 
   // Routes never name a local part with '+' in it (the loader refuses one), so the
   // part before the tag is the whole key.
-  const base = { recipient, domain, localPart, tag, payload: route.payload };
+  const base = { recipient, domain, localPart, tag, payload: route.payload, sync: route.sync, requireValidToken: false };
+  // A reply address is vouched for by its token, so the callback is not asked about it.
+  const reply = route.replyTokens;
+  if (reply && localPart === reply.localPart && !route.addresses.has(localPart)) {
+    const replyToken = verifyReplyToken({ token: tag ?? '', domain, secrets: route.endpoint.secrets, now });
+    return { ok: true, target: { ...base, address: null, endpoint: route.endpoint, callback: null, replyToken, requireValidToken: reply.require } };
+  }
+  const callback = route.callback ? { check: route.callback, secrets: route.endpoint.secrets, policy: route.delivery } : null;
   const override = route.addresses.get(localPart);
-  if (override) return { ok: true, target: { ...base, address: localPart, endpoint: override } };
+  if (override) return { ok: true, target: { ...base, address: localPart, endpoint: override, callback, replyToken: null } };
   if (route.catchAll || route.recipients.has(localPart)) {
-    return { ok: true, target: { ...base, address: null, endpoint: route.endpoint } };
+    return { ok: true, target: { ...base, address: null, endpoint: route.endpoint, callback, replyToken: null } };
   }
   return { ok: false, reason: 'unknown-recipient' };
 }

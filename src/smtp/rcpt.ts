@@ -1,5 +1,6 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Routes } from '../config/routes.ts';
+import type { RecipientCallbacks } from '../routing/callback.ts';
 import { resolveRecipient, type Target } from '../routing/resolve.ts';
 import { replies, type SmtpReplyError } from './replies.ts';
 
@@ -27,6 +28,11 @@ export function decideRecipient(routes: Routes, address: SMTPServerAddress, sess
     return { ok: false, reply: replies.tooManyRecipients(maxRecipients), reason: 'too-many-recipients', countsAsError: false };
   }
   const resolution = resolveRecipient(routes, address.address);
+  const token = resolution.ok ? resolution.target.replyToken : null;
+  if (resolution.ok && resolution.target.requireValidToken && token && !token.valid) {
+    const reason = token.reason === 'expired' ? 'expired' : 'not valid';
+    return { ok: false, reply: replies.replyAddressRefused(reason), reason: `reply-token-${token.reason}`, countsAsError: true };
+  }
   if (resolution.ok) return resolution;
   const reply =
     resolution.reason === 'unknown-domain'
@@ -35,4 +41,20 @@ export function decideRecipient(routes: Routes, address: SMTPServerAddress, sess
         ? replies.unknownRecipient()
         : replies.invalidRecipient();
   return { ok: false, reply, reason: resolution.reason, countsAsError: true };
+}
+
+/**
+ * The second half of RCPT, for a route with a recipient callback: the application
+ * says whether the address exists while the sender is still connected, so an
+ * unknown one is refused now rather than bounced later. 2xx accepts, 404/410
+ * refuses (550 5.1.1), anything else defers (451 4.3.0) unless the route accepts on error.
+ */
+export async function confirmRecipient(decision: RcptDecision, callbacks: RecipientCallbacks): Promise<RcptDecision> {
+  if (!decision.ok || decision.target.callback === null) return decision;
+  const { target } = decision;
+  const { check, secrets, policy } = target.callback!;
+  const answer = await callbacks.ask(check, { secrets, policy }, target);
+  if (answer === 'exists' || (answer === 'error' && check.onError === 'accept')) return decision;
+  if (answer === 'unknown') return { ok: false, reply: replies.unknownRecipient(), reason: 'callback-unknown-recipient', countsAsError: true };
+  return { ok: false, reply: replies.recipientUnverified(), reason: 'callback-failed', countsAsError: false };
 }

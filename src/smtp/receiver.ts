@@ -5,6 +5,7 @@ import type { Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
+import { createRecipientCallbacks, type RecipientCallbacks } from '../routing/callback.ts';
 import type { Target } from '../routing/resolve.ts';
 import type { TrustedProxies } from './addresses.ts';
 import { createDataStage, type Accept } from './data.ts';
@@ -14,7 +15,7 @@ import { createListener } from './listener.ts';
 import { createMailPolicy } from './mail.ts';
 import type { LoadVerdict } from './overload.ts';
 import type { ProxyMode } from './proxy-protocol.ts';
-import { decideRecipient } from './rcpt.ts';
+import { confirmRecipient, decideRecipient } from './rcpt.ts';
 import { replies } from './replies.ts';
 import { loadTlsFiles, tlsDetails, TLS_MIN_VERSION, watchTlsFiles, type TlsDetails, type TlsFiles } from './tls.ts';
 
@@ -33,6 +34,8 @@ export interface ReceiverOptions {
   /** The routes in force; read at each RCPT so that a reload applies to the next one. */
   readonly routes: () => Routes;
   readonly accept: Accept;
+  /** Asks routes' recipient callbacks, with its cache; default: a new one with the default address policy. */
+  readonly recipientCallbacks?: RecipientCallbacks;
   /** Whether the queue can take more (overload.ts), asked at each MAIL FROM. */
   readonly load: () => Promise<LoadVerdict>;
   readonly logger: Logger;
@@ -65,6 +68,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   let draining = false;
   const certificate = options.tls ? loadTlsFiles(options.tls) : null;
   const checkMailFrom = createMailPolicy({ draining: () => draining, maxMessagesPerConnection: limits.maxMessagesPerConnection, load: options.load });
+  const callbacks = options.recipientCallbacks ?? createRecipientCallbacks();
   const receive = createDataStage({ limits, accept: options.accept, logger, metrics: options.metrics, tracing: options.tracing });
 
   const server: ReceiverSMTPServer = new ReceiverSMTPServer(
@@ -118,15 +122,23 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       },
 
       onRcptTo(address, session, callback) {
+        const answer = (decision: Awaited<ReturnType<typeof confirmRecipient>>) => {
+          if (decision.ok) {
+            matched.set(address, decision.target);
+            return callback();
+          }
+          logger.info({ action: 'rcpt-rejected', client: session.remoteAddress, rcpt: address.address, reason: decision.reason }, 'recipient refused');
+          options.metrics.messagesRejected.inc({ reason: decision.reason });
+          callback(decision.reply);
+          if (decision.countsAsError) server.handle(session)?.countError();
+        };
         const decision = decideRecipient(options.routes(), address, session, limits.maxRecipients);
-        if (decision.ok) {
-          matched.set(address, decision.target);
-          return callback();
-        }
-        logger.info({ action: 'rcpt-rejected', client: session.remoteAddress, rcpt: address.address, reason: decision.reason }, 'recipient refused');
-        options.metrics.messagesRejected.inc({ reason: decision.reason });
-        callback(decision.reply);
-        if (decision.countsAsError) server.handle(session)?.countError();
+        // Only a route with a recipient callback waits on the network here.
+        if (!decision.ok || decision.target.callback === null) return answer(decision);
+        confirmRecipient(decision, callbacks).then(answer, (err: Error) => {
+          logger.error({ err }, 'recipient callback failed');
+          callback(replies.localError());
+        });
       },
 
       onData(stream, session, callback) {

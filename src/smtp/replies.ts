@@ -27,12 +27,23 @@ export const replies = {
   // it cannot produce backscatter.
   unknownDomain: () => new SmtpReplyError(550, '5.1.1', 'Recipient address rejected: this server does not accept mail for that domain'),
   unknownRecipient: () => new SmtpReplyError(550, '5.1.1', 'Recipient address rejected: no such recipient here'),
+  // The route's recipient callback (routing/callback.ts) failed or timed out: the
+  // application could not say, so the sender tries again later.
+  recipientUnverified: () => new SmtpReplyError(451, '4.3.0', 'Recipient address cannot be verified now, try again later'),
+  // A signed reply address (routing/reply-address.ts) whose token is forged,
+  // malformed or expired, on a route that requires valid ones. X.7.1: refused by policy.
+  replyAddressRefused: (reason: string) => new SmtpReplyError(550, '5.7.1', `Recipient address rejected: reply address is ${replyText(reason)}`),
 
   messageTooBig: (limit: number) => new SmtpReplyError(552, '5.3.4', `Message size exceeds the limit of ${limit} bytes`),
   // MIME structure past the hard limits of message/limits.ts. RFC 3463 X.6.0
   // "other or undefined media error": the content, not the size, is the problem.
   messageRefused: (reason: string) => new SmtpReplyError(554, '5.6.0', `Message refused: ${replyText(reason)}`),
 
+  // Synchronous mode (routing/sync.ts): the endpoint refused the mail with a 4xx,
+  // so the sender's server returns it to its author with the endpoint's words.
+  endpointRefused: (text: string) => new SmtpReplyError(550, '5.7.1', `Message refused by the recipient's application: ${replyText(text.slice(0, 200))}`),
+  // The endpoint failed (5xx), was busy or too slow: the sender keeps the message and retries.
+  endpointUnavailable: () => new SmtpReplyError(451, '4.3.0', "The recipient's application is unavailable, try again later"),
   storageUnavailable: () => new SmtpReplyError(451, '4.3.0', 'Temporary failure storing the message, try again later'),
   localError: () => new SmtpReplyError(451, '4.3.0', 'Local error in processing, try again later'),
 
