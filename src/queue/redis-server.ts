@@ -29,6 +29,8 @@ export async function startRedisServer(options: { dir: string; persist?: boolean
       '--dir', options.dir,
       '--save', options.persist ? '60 1' : '',
       '--appendonly', options.persist ? 'yes' : 'no',
+      // A persisted server keeps what mxpost acknowledged even through a crash.
+      '--appendfsync', options.persist ? 'always' : 'everysec',
       // BullMQ requires that Redis never evicts its keys.
       '--maxmemory-policy', 'noeviction',
       '--loglevel', 'warning',
