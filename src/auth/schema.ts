@@ -82,3 +82,9 @@ export type SpfVerdict = z.infer<typeof spfVerdictSchema>;
 export type DkimVerdict = z.infer<typeof dkimVerdictSchema>;
 export type DmarcVerdict = z.infer<typeof dmarcVerdictSchema>;
 export type ArcVerdict = z.infer<typeof arcVerdictSchema>;
+
+/** One word per check, for log lines, metrics and list rows: a passing signature is what counts for DKIM. */
+export function authSummary(verdicts: Pick<AuthVerdicts, 'spf' | 'dkim' | 'dmarc' | 'arc'>): Record<'spf' | 'dkim' | 'dmarc' | 'arc', string> {
+  const dkim = verdicts.dkim.some((d) => d.result === 'pass') ? 'pass' : (verdicts.dkim[0]?.result ?? 'none');
+  return { spf: verdicts.spf.result, dkim, dmarc: verdicts.dmarc.result, arc: verdicts.arc.result };
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadSettings } from '../config/settings.ts';
+import { loadSettings, redactUrl } from '../config/settings.ts';
 import { createDeliveryAdmin, type DeliveryAdmin, type DeliveryView } from '../delivery/admin.ts';
 import { createAttemptLog } from '../delivery/attempts.ts';
 import { newSecret } from '../delivery/sign.ts';
@@ -102,7 +102,7 @@ async function withAdmin(run: (admin: DeliveryAdmin) => Promise<number>): Promis
     // A command-line verb waits a few seconds for Redis, not forever.
     await Promise.race([
       queue.queue.waitUntilReady(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`cannot reach Redis at ${settings.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`)), 5000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`cannot reach Redis at ${redactUrl(settings.redisUrl)}`)), 5000).unref()),
     ]);
     return await run(createDeliveryAdmin(queue, createAttemptLog(connection, settings.redisPrefix, settings.retentionMs)));
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { DEFAULT_RETRY_WINDOW_MS } from '../config/routes.ts';
 import type { Payload } from '../message/payload.ts';
-import type { DeliveryQueue, StoredDeliveryJob } from '../queue/deliveries.ts';
+import { QUEUE_STATES, type DeliveryQueue, type StoredDeliveryJob } from '../queue/deliveries.ts';
 import type { AttemptLog, AttemptRecord } from './attempts.ts';
 import { summarizeEndpoints, type EndpointSummary, type HealthReader } from './health.ts';
 
@@ -39,7 +39,6 @@ export interface Overview {
   readonly endpoints: readonly EndpointSummary[];
 }
 
-const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
 
 /**
  * Reading and replaying deliveries: the one implementation behind both the

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { redactUrl } from '../config/settings.ts';
 import type { Breakers, EndpointHealth } from './breaker.ts';
 
 /**
@@ -49,10 +50,6 @@ const BUCKET_MS = 30_000;
 
 const keys = (prefix: string) => ({ workers: `${prefix}:health:workers`, worker: (id: string) => `${prefix}:health:${id}` });
 
-/** Strips credentials from an endpoint URL before it leaves the process. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
 
 export function createHealthPublisher(options: { redis: Redis; prefix: string; breakers: Breakers; onError: (err: Error) => void; now?: () => number }) {
   const now = options.now ?? Date.now;
@@ -70,7 +67,7 @@ export function createHealthPublisher(options: { redis: Redis; prefix: string; b
       const list = buckets.get(h.endpoint) ?? [];
       prune(list, t);
       const sum = (f: 'attempts' | 'failures') => list.reduce((n, b) => n + b[f], 0);
-      return { ...h, endpoint: redact(h.endpoint), attempts: sum('attempts'), failures: sum('failures') };
+      return { ...h, endpoint: redactUrl(h.endpoint), attempts: sum('attempts'), failures: sum('failures') };
     });
     return { worker, at: new Date(t).toISOString(), windowMs: WINDOW_MS, endpoints };
   }

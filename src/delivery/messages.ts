@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { authSummary } from '../auth/schema.ts';
 import type { Payload } from '../message/payload.ts';
 import type { EmailAddress } from '../message/types.ts';
 import type { DeliveryJob } from '../queue/deliveries.ts';
@@ -84,13 +85,7 @@ export function summarizeMessage(jobs: readonly DeliveryJob[]): MessageSummary {
     routes: jobs.map((job) => job.domain),
     deliveries: jobs.map((job) => job.deliveryId),
     auth: auth
-      ? {
-          spf: auth.spf.result,
-          dkim: auth.dkim.some((d) => d.result === 'pass') ? 'pass' : (auth.dkim[0]?.result ?? 'none'),
-          dmarc: auth.dmarc.result,
-          arc: auth.arc.result,
-          quarantined: auth.quarantined,
-        }
+      ? { ...authSummary(auth), quarantined: auth.quarantined }
       : null,
     size: m.size,
     attachments: m.attachments.length,

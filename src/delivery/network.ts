@@ -10,6 +10,14 @@ export interface AddressPolicy {
   readonly allowLinkLocal: boolean;
 }
 
+/**
+ * Where a route's endpoints may be: its own `allowPrivate` or else
+ * MXPOST_ALLOW_PRIVATE_ENDPOINTS; link-local only when the route says so.
+ */
+export function addressPolicyFor(route: { allowPrivate: boolean | null; allowLinkLocal: boolean } | undefined, allowPrivateEndpoints: boolean): AddressPolicy {
+  return { allowPrivate: route?.allowPrivate ?? allowPrivateEndpoints, allowLinkLocal: route?.allowLinkLocal ?? false };
+}
+
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'reserved';
 
 function list(entries: [string, number, 'ipv4' | 'ipv6'][]): BlockList {

@@ -15,6 +15,19 @@ export function secretProblem(secret: string): string | null {
   return null;
 }
 
+/**
+ * The Standard Webhooks headers of one request: the id (the same on every
+ * attempt, for de-duplication), the timestamp and, when the route has secrets,
+ * their signatures of this exact body.
+ */
+export function webhookHeaders(secrets: readonly string[], id: string, timestamp: number, body: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    ...(secrets.length > 0 ? { 'webhook-signature': signatureHeader(secrets, id, timestamp, body) } : {}),
+  };
+}
+
 /** A new random secret in the Standard Webhooks format. */
 export function newSecret(): string {
   return PREFIX + randomBytes(32).toString('base64');

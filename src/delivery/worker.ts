@@ -8,11 +8,11 @@ import { DELIVERY_QUEUE, type DeliveryJob, type StoredDeliveryJob } from '../que
 import type { AttemptLog } from './attempts.ts';
 import { createBreakers, type Breakers } from './breaker.ts';
 import { createHealthPublisher } from './health.ts';
-import { checkLiteralHost, createDispatchers, type AddressPolicy } from './network.ts';
+import { addressPolicyFor, checkLiteralHost, createDispatchers } from './network.ts';
 import { classifyError, classifyResponse, type Outcome } from './outcome.ts';
 import { postJson, type PostResult } from './post.ts';
 import { planRetry, type RetrySchedule } from './schedule.ts';
-import { signatureHeader } from './sign.ts';
+import { webhookHeaders } from './sign.ts';
 
 export interface DeliveryWorkerOptions {
   readonly connection: Redis;
@@ -103,10 +103,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     let outcome: Outcome;
     try {
       if (!endpoint) throw Object.assign(new Error(`the routes no longer have ${data.address ? `${data.address}@` : ''}${data.domain}: cannot sign`), { name: 'RouteGoneError' });
-      const addressPolicy: AddressPolicy = {
-        allowPrivate: policy.allowPrivate ?? options.allowPrivateEndpoints,
-        allowLinkLocal: policy.allowLinkLocal,
-      };
+      const addressPolicy = addressPolicyFor(policy, options.allowPrivateEndpoints);
       checkLiteralHost(data.url, addressPolicy);
       const loaded = await options.load(data);
       if (!loaded) throw Object.assign(new Error(`the message ${data.queueId} is no longer stored (kept for its retry window and MXPOST_RETENTION)`), { name: 'MessageGoneError' });
@@ -119,11 +116,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         dispatcher: dispatchers.for(addressPolicy),
         headers: {
           'user-agent': options.userAgent,
-          // Standard Webhooks: the same id on every attempt, for de-duplication.
-          'webhook-id': data.deliveryId,
-          'webhook-timestamp': String(timestamp),
+          ...webhookHeaders(endpoint.secrets, data.deliveryId, timestamp, body),
           ...(span.traceparent ? { traceparent: span.traceparent } : {}),
-          ...(endpoint.secrets.length > 0 ? { 'webhook-signature': signatureHeader(endpoint.secrets, data.deliveryId, timestamp, body) } : {}),
         },
       });
       outcome = classifyResponse(result, policy, number);

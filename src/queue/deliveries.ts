@@ -7,6 +7,9 @@ import type { Durability } from './connection.ts';
 
 export const DELIVERY_QUEUE = 'deliveries';
 
+/** Every state a delivery job can be in, as BullMQ counts them ('failed' is a dead letter). */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+
 /** What the worker needs to make one delivery; secrets stay in the routes file, never in Redis. */
 export interface DeliveryJob {
   readonly deliveryId: string;

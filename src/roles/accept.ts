@@ -1,5 +1,6 @@
 import type { Authenticator } from '../auth/authenticate.ts';
 import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
+import { authSummary } from '../auth/schema.ts';
 import { decide, strictest, type AuthPolicy } from '../auth/policy.ts';
 import type { DeliveryPolicy } from '../config/routes.ts';
 import { buildPayloads } from '../message/build.ts';
@@ -105,13 +106,11 @@ export function createAcceptor(options: {
       throw replies.storageUnavailable();
     }
     if (queued.length > 0) options.onAccepted?.(queued);
-    const v = report.verdicts;
     return {
       queueId,
       deliveryIds: jobs.map((job) => job.deliveryId),
       domains: plans.map((plan) => plan.domain),
-      // One word per check for logs and metrics: a passing signature is what counts for DKIM.
-      auth: { spf: v.spf.result, dkim: v.dkim.some((d) => d.result === 'pass') ? 'pass' : (v.dkim[0]?.result ?? 'none'), dmarc: v.dmarc.result, arc: v.arc.result },
+      auth: authSummary(report.verdicts),
     };
   };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryPolicy } from '../config/routes.ts';
-import { checkLiteralHost, createDispatchers } from '../delivery/network.ts';
+import { addressPolicyFor, checkLiteralHost, createDispatchers } from '../delivery/network.ts';
 import { postJson } from '../delivery/post.ts';
-import { signatureHeader } from '../delivery/sign.ts';
+import { webhookHeaders } from '../delivery/sign.ts';
 
 /** A route's recipient callback (docs/routing.md). */
 export interface RecipientCallback {
@@ -41,9 +41,8 @@ export function createRecipientCallbacks(deps: { allowPrivateEndpoints?: boolean
     const id = `rcpt_${randomUUID()}`;
     const timestamp = Math.floor(now() / 1000);
     const body = JSON.stringify({ type: 'recipient.check', recipient: rcpt.recipient, domain: rcpt.domain, localPart: rcpt.localPart, tag: rcpt.tag });
-    const headers: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(timestamp) };
-    if (route.secrets.length > 0) headers['webhook-signature'] = signatureHeader(route.secrets, id, timestamp, body);
-    const policy = { allowPrivate: route.policy?.allowPrivate ?? deps.allowPrivateEndpoints ?? true, allowLinkLocal: route.policy?.allowLinkLocal ?? false };
+    const headers = webhookHeaders(route.secrets, id, timestamp, body);
+    const policy = addressPolicyFor(route.policy, deps.allowPrivateEndpoints ?? true);
     let answer: CallbackAnswer;
     try {
       checkLiteralHost(callback.url, policy);

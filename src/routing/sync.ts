@@ -1,7 +1,7 @@
 import type { DeliveryPolicy, Endpoint } from '../config/routes.ts';
-import { checkLiteralHost, createDispatchers } from '../delivery/network.ts';
+import { addressPolicyFor, checkLiteralHost, createDispatchers } from '../delivery/network.ts';
 import { postJson } from '../delivery/post.ts';
-import { signatureHeader } from '../delivery/sign.ts';
+import { webhookHeaders } from '../delivery/sign.ts';
 import type { DeliveryJob } from '../queue/deliveries.ts';
 
 /**
@@ -41,7 +41,7 @@ export function createSyncDelivery(options: { userAgent: string; allowPrivateEnd
   return {
     async deliver(job, endpoint, policy, timeoutMs) {
       // The same address policy as the worker's: a route cannot reach further synchronously.
-      const addressPolicy = { allowPrivate: policy?.allowPrivate ?? options.allowPrivateEndpoints, allowLinkLocal: policy?.allowLinkLocal ?? false };
+      const addressPolicy = addressPolicyFor(policy, options.allowPrivateEndpoints);
       const body = JSON.stringify(job.payload);
       const timestamp = Math.floor(Date.now() / 1000);
       try {
@@ -53,9 +53,7 @@ export function createSyncDelivery(options: { userAgent: string; allowPrivateEnd
           dispatcher: dispatchers.for(addressPolicy),
           headers: {
             'user-agent': options.userAgent,
-            'webhook-id': job.deliveryId,
-            'webhook-timestamp': String(timestamp),
-            ...(endpoint.secrets.length > 0 ? { 'webhook-signature': signatureHeader(endpoint.secrets, job.deliveryId, timestamp, body) } : {}),
+            ...webhookHeaders(endpoint.secrets, job.deliveryId, timestamp, body),
           },
         });
         return classifySync(result.status, result.bodyStart);
