@@ -88,7 +88,7 @@ export function addDeliveryCommands(program: Command, exit: (code: number) => vo
     });
 }
 
-async function withAdmin(run: (admin: DeliveryAdmin) => Promise<number>): Promise<number> {
+export async function withAdmin(run: (admin: DeliveryAdmin) => Promise<number>): Promise<number> {
   let settings;
   try {
     settings = loadSettings(process.env);
@@ -113,7 +113,7 @@ async function withAdmin(run: (admin: DeliveryAdmin) => Promise<number>): Promis
   }
 }
 
-function parseFilter(opts: { route?: string; since?: string }): { route?: string; since?: number } | string {
+export function parseFilter(opts: { route?: string; since?: string }): { route?: string; since?: number } | string {
   const route = opts.route === undefined ? undefined : normalizeDomain(opts.route);
   if (route === null) return `--route must be a domain, got ${opts.route}`;
   const since = opts.since === undefined ? undefined : Date.parse(opts.since);
@@ -135,11 +135,11 @@ export function formatView(view: DeliveryView): string {
   return lines.join('\n');
 }
 
-function print(value: unknown): void {
+export function print(value: unknown): void {
   process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 }
 
-function fail(message: string, code = 1): number {
+export function fail(message: string, code = 1): number {
   process.stderr.write(`mxpost: ${message}\n`);
   return code;
 }

@@ -3,7 +3,9 @@ import { VERSION } from '../roles/version.ts';
 import { runCheck } from './check.ts';
 import { addDeliveryCommands } from './deliveries.ts';
 import { runDev } from './dev.ts';
+import { addHeldCommands } from './held.ts';
 import { addReplyAddressCommand } from './reply-address.ts';
+import { addRoutesCommands } from './routes.ts';
 import { runService } from './run.ts';
 
 // The mxpost command: every verb in one binary. Each action returns the process
@@ -42,7 +44,9 @@ program
   .action(async (opts: { routes?: string }) => exit(await runCheck(opts)));
 
 addDeliveryCommands(program, exit);
+addHeldCommands(program, exit);
 addReplyAddressCommand(program, exit);
+addRoutesCommands(program, exit);
 
 function exit(code: number): void {
   process.exitCode = code;

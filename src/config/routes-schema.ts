@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { authPolicySchema } from '../auth/policy-schema.ts';
-import { secretProblem } from '../delivery/sign.ts';
 import { callbackSchema, replyTokensSchema, syncSchema } from '../routing/options-schema.ts';
+import { createRulesSchema } from '../routing/rules-schema.ts';
 import { parseDuration } from './duration.ts';
-import { readEnvValue } from './env-value.ts';
+import { endpointShape } from './endpoint-schema.ts';
 
 /**
  * The shape of the routes file, as zod schemas. Messages are written for the
@@ -11,8 +11,6 @@ import { readEnvValue } from './env-value.ts';
  * message never repeats the path, and never echoes a secret.
  */
 
-const ENV_PREFIX = 'env:';
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The catch-all recipient: any local part of the domain is accepted. */
 export const CATCH_ALL = '*';
 
@@ -32,54 +30,6 @@ export function localPartProblem(localPart: string): string | null {
     return `"${CATCH_ALL}" stands alone as the catch-all; patterns are not supported`;
   }
   return null;
-}
-
-/** Why a webhook URL is refused, or null when it is acceptable. */
-export function urlProblem(text: string): string | null {
-  const refusal = `must be an http(s) URL, got ${JSON.stringify(text)}`;
-  // WHATWG parsing accepts "http:host" as "http://host/"; demand the explicit form.
-  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return refusal;
-  const url = new URL(text);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refusal;
-  if (url.username !== '' || url.password !== '') {
-    // Not echoed: the URL holds a credential.
-    return 'must not embed credentials (user:password@); the receiver authenticates deliveries by the signing secret';
-  }
-  return null;
-}
-
-/** Turns `env:NAME` into the value of NAME (or of the file named by NAME_FILE); keeps literals. */
-function secretResolver(env: NodeJS.ProcessEnv) {
-  return (value: string, ctx: z.RefinementCtx): string => {
-    if (!value.startsWith(ENV_PREFIX)) return value;
-    const name = value.slice(ENV_PREFIX.length);
-    const fail = (message: string): never => {
-      ctx.addIssue({ code: 'custom', message, input: value });
-      return z.NEVER;
-    };
-    if (!ENV_NAME.test(name)) {
-      return fail(`"${ENV_PREFIX}" must be followed by an environment variable name, got ${JSON.stringify(value)}`);
-    }
-    let resolved: string | undefined;
-    try {
-      resolved = readEnvValue(env, name);
-    } catch (err) {
-      return fail((err as Error).message);
-    }
-    if (resolved === undefined) return fail(`environment variable ${name} is not set (nor ${name}_FILE)`);
-    // An empty key would sign every delivery with a secret anyone can guess.
-    if (resolved === '') return fail(`environment variable ${name} is set but empty`);
-    const problem = secretProblem(resolved);
-    if (problem !== null) return fail(`environment variable ${name} ${problem}`);
-    return resolved;
-  };
-}
-
-/** Inline secrets get the same format check as those read from the environment. */
-function checkInlineSecret(value: string, ctx: z.RefinementCtx): void {
-  if (value.startsWith(ENV_PREFIX)) return;
-  const problem = secretProblem(value);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: '[secret]' });
 }
 
 const durationSchema = z
@@ -155,28 +105,6 @@ const payloadShape = {
     .optional(),
 };
 
-const SECRET_SHAPE = 'must be a string or a list of strings';
-
-function secretSchema(env: NodeJS.ProcessEnv) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' ? [value] : value),
-    z
-      .array(z.string({ error: 'must be a string' }).min(1, 'must not be empty').superRefine(checkInlineSecret).transform(secretResolver(env)), {
-        error: (issue) => (issue.code === 'invalid_type' ? SECRET_SHAPE : undefined),
-      })
-      .min(1, 'must list at least one secret'),
-  );
-}
-
-const urlSchema = z
-  .string()
-  .superRefine((text, ctx) => {
-    const problem = urlProblem(text);
-    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: text });
-  })
-  // Stored in WHATWG form (lower-case host, "/" path when none), as the HTTP client will send it.
-  .transform((text) => new URL(text).href);
-
 const recipientSchema = z
   .string()
   .superRefine((text, ctx) => {
@@ -201,20 +129,6 @@ function mapping<Shape extends z.core.$ZodShape>(shape: Shape, notMapping = 'mus
   });
 }
 
-function endpointShape(env: NodeJS.ProcessEnv) {
-  return {
-    /** Where deliveries are POSTed: an absolute http(s) URL without credentials. Required. */
-    url: urlSchema,
-    /**
-     * Signing secret: a string, or a list of strings, newest first, to rotate without
-     * downtime. Each is `env:NAME` (read from NAME, or from the file named by NAME_FILE,
-     * when the file is loaded) or an inline literal. Default: none, deliveries unsigned;
-     * a per-address endpoint without it inherits its domain's secret.
-     */
-    secret: secretSchema(env).optional(),
-  };
-}
-
 /**
  * The schema of a routes file. The environment is an argument, not read here,
  * because `env:` secrets are resolved during validation so that a missing variable
@@ -225,9 +139,10 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
     ...endpointShape(env),
     /**
      * The local parts accepted at this domain, compared case-insensitively; `"*"`
-     * accepts any. Required, non-empty: a domain that accepts nobody is a mistake.
+     * accepts any. Required, non-empty, unless the route has rules (a rule that
+     * names a recipient accepts it): a domain that accepts nobody is a mistake.
      */
-    recipients: z.array(recipientSchema).min(1, 'must list at least one local part, or "*" for any'),
+    recipients: z.array(recipientSchema).min(1, 'must list at least one local part, or "*" for any').optional(),
     /**
      * Per-address endpoints: local part → `{ url, secret }`, overriding the domain's.
      * A listed address is accepted even when `recipients` does not name it.
@@ -248,7 +163,10 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
     replyTokens: replyTokensSchema.optional(),
     /** Answer DATA only once the endpoint has (docs/routing.md). Default: none, queued delivery. */
     sync: syncSchema.optional(),
+    /** Rules tried before the route's own endpoint (docs/routing.md). Default: none. */
+    rules: createRulesSchema(env).optional(),
   }).superRefine((route, ctx) => {
+    if (route.recipients === undefined && route.rules === undefined) ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'is required: list the local parts accepted, or "*" for any (or give the route rules that name recipients)' });
     // Tokens are signed with the route's secret; without one they cannot be checked.
     if (route.replyTokens && !route.secret) ctx.addIssue({ code: 'custom', path: ['replyTokens'], message: 'needs the route to have a secret: tokens are signed with it' });
   });

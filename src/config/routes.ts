@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_AUTH_POLICY, type AuthPolicy } from '../auth/policy.ts';
 import type { RecipientCallback } from '../routing/callback.ts';
+import { orderRules, type Rule } from '../routing/rules.ts';
+import type { RulesFile } from '../routing/rules-schema.ts';
 import { normalizeDomain } from '../routing/domain.ts';
 import { DEFAULT_CALLBACK_CACHE_MS, DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_REPLY_LOCAL_PART, DEFAULT_SYNC_TIMEOUT_MS } from '../routing/options-schema.ts';
 import { formatPath, locateNode, problemsFromIssues, RoutesError, sortProblems } from './routes-problems.ts';
@@ -70,6 +72,8 @@ export interface DomainRoute {
   readonly replyTokens: { readonly localPart: string; readonly require: boolean } | null;
   /** Synchronous mode: the reply to DATA waits this long for the endpoint; null: queued delivery. */
   readonly sync: { readonly timeoutMs: number } | null;
+  /** Routing rules in the order they are tried (routing/rules.ts); empty: none. */
+  readonly rules: readonly Rule[];
 }
 
 export interface Routes {
@@ -200,8 +204,8 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
       Object.freeze({
         domain,
         endpoint: domainEndpoint,
-        catchAll: route.recipients.includes(CATCH_ALL),
-        recipients: new Set(route.recipients.filter((localPart) => localPart !== CATCH_ALL)),
+        catchAll: (route.recipients ?? []).includes(CATCH_ALL),
+        recipients: new Set((route.recipients ?? []).filter((localPart) => localPart !== CATCH_ALL)),
         addresses,
         delivery: Object.freeze({
           retryWindowMs: route.retry?.window ?? DEFAULT_RETRY_WINDOW_MS,
@@ -224,8 +228,28 @@ function buildRoutes(source: string, file: RoutesFile): Routes {
           ? Object.freeze({ localPart: route.replyTokens.localPart ?? DEFAULT_REPLY_LOCAL_PART, require: route.replyTokens.require ?? false })
           : null,
         sync: route.sync ? Object.freeze({ timeoutMs: route.sync.timeout ?? DEFAULT_SYNC_TIMEOUT_MS }) : null,
+        rules: buildRules(route.rules ?? [], domainEndpoint.secrets),
       }),
     );
   }
   return Object.freeze({ source, domains });
+}
+
+const DEFAULT_REJECT_CODE = 550;
+const DEFAULT_REJECT_TEXT = 'Message rejected by policy';
+
+/** A domain's rules, compiled and in the order they are tried; endpoints without a secret take the domain's. */
+function buildRules(rules: RulesFile, domainSecrets: readonly string[]): readonly Rule[] {
+  const built = rules.map(
+    (rule): Rule =>
+      Object.freeze({
+        name: rule.name,
+        priority: rule.priority ?? 0,
+        match: Object.freeze({ ...rule.match }),
+        action: rule.action ?? 'deliver',
+        to: Object.freeze((rule.to ?? []).map((to) => Object.freeze({ template: to.url, secrets: Object.freeze([...(to.secret ?? domainSecrets)]) }))),
+        reply: (rule.action ?? 'deliver') === 'reject' ? Object.freeze({ code: rule.code ?? DEFAULT_REJECT_CODE, text: rule.text ?? DEFAULT_REJECT_TEXT }) : null,
+      }),
+  );
+  return Object.freeze(orderRules(built));
 }

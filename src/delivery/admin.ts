@@ -18,6 +18,8 @@ export interface DeliveryView {
   readonly deadLetteredAt: string | null;
   /** The last reason, for a dead letter. */
   readonly reason: string | null;
+  /** For a delivery a rule holds: the rule and since when; null otherwise. */
+  readonly held: { readonly rule: string; readonly since: string } | null;
   readonly attempts: readonly AttemptRecord[];
 }
 
@@ -26,6 +28,12 @@ export interface DeadLetterFilter {
   readonly route?: string | undefined;
   /** Only those dead-lettered at or after this time (ms since epoch). */
   readonly since?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+export interface HeldFilter {
+  readonly route?: string | undefined;
+  readonly rule?: string | undefined;
   readonly limit?: number | undefined;
 }
 
@@ -51,7 +59,7 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
     return {
       id: String(job.id),
       queueId: data.queueId,
-      state: state === 'failed' ? 'dead-letter' : state,
+      state: state === 'failed' ? 'dead-letter' : state === 'delayed' && data.held ? 'held' : state,
       domain: data.domain,
       url: data.url,
       recipients: data.part.envelope.rcptTo,
@@ -59,6 +67,7 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
       receivedAt: data.part.receivedAt,
       deadLetteredAt: state === 'failed' && job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       reason: state === 'failed' ? job.failedReason : null,
+      held: state === 'delayed' ? (data.held ?? null) : null,
       attempts: withAttempts ? await attempts.list(String(job.id)) : [],
     };
   }
@@ -69,6 +78,27 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
       .filter((job) => (filter.route ? job.data.domain === filter.route : true))
       .filter((job) => (filter.since ? (job.finishedOn ?? 0) >= filter.since : true))
       .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+  }
+
+  async function heldJobs(filter: HeldFilter): Promise<Job<StoredDeliveryJob>[]> {
+    const jobs = (await queue.getDelayed(0, SCAN_LIMIT - 1)).filter((job): job is Job<StoredDeliveryJob> => Boolean(job?.data.held));
+    return jobs
+      .filter((job) => (filter.route ? job.data.domain === filter.route : true))
+      .filter((job) => (filter.rule ? job.data.held!.rule === filter.rule : true))
+      .sort((a, b) => a.data.held!.since.localeCompare(b.data.held!.since));
+  }
+
+  /** A held job by id, or null when there is none (or it is no longer held). */
+  async function held(id: string): Promise<Job<StoredDeliveryJob> | null> {
+    const job = await queue.getJob(id);
+    return job?.data.held && (await job.getState()) === 'delayed' ? job : null;
+  }
+
+  async function releaseJob(job: Job<StoredDeliveryJob>): Promise<void> {
+    // Released, it is delivered like any other, with a full retry window from now.
+    await deliveryQueue.keep(job.data.queueId, DEFAULT_RETRY_WINDOW_MS);
+    await job.updateData({ ...job.data, held: null, windowStartedAt: Date.now() });
+    await job.promote();
   }
 
   async function replayJob(job: Job<StoredDeliveryJob>): Promise<void> {
@@ -113,6 +143,29 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
       if (!job || (await job.getState()) !== 'failed') return false;
       await replayJob(job);
       return true;
+    },
+    /** Deliveries held by rules, oldest first. */
+    async listHeld(filter: HeldFilter = {}): Promise<DeliveryView[]> {
+      const jobs = (await heldJobs(filter)).slice(0, filter.limit ?? 100);
+      return Promise.all(jobs.map((job) => view(job, 'delayed', false)));
+    },
+    /** Releases one held delivery to its endpoint; false when none is held with that id. */
+    async release(id: string): Promise<boolean> {
+      const job = await held(id);
+      if (job) await releaseJob(job);
+      return job !== null;
+    },
+    /** Releases every held delivery that matches; returns their ids. */
+    async releaseAll(filter: HeldFilter): Promise<string[]> {
+      const jobs = await heldJobs({ ...filter, limit: undefined });
+      for (const job of jobs) await releaseJob(job);
+      return jobs.map((job) => String(job.id));
+    },
+    /** Discards one held delivery; false when none is held with that id. */
+    async drop(id: string): Promise<boolean> {
+      const job = await held(id);
+      if (job) await job.remove();
+      return job !== null;
     },
     /** Replays every dead letter that matches; returns their ids. */
     async replayAll(filter: DeadLetterFilter): Promise<string[]> {

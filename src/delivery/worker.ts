@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_CLIENT_ERROR_ATTEMPTS, DEFAULT_RETRY_WINDOW_MS, type DeliveryPolicy, type Routes } from '../config/routes.ts';
+import { DEFAULT_CLIENT_ERROR_ATTEMPTS, DEFAULT_RETRY_WINDOW_MS, type DeliveryPolicy, type DomainRoute, type Routes } from '../config/routes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
@@ -82,8 +82,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     const data = job.data;
     const route = options.routes().domains.get(data.domain);
     const policy = route?.delivery ?? DEFAULT_POLICY;
-    const endpoint = route ? (data.address === null ? route.endpoint : route.addresses.get(data.address)) : undefined;
+    const endpoint = route && endpointOf(route, data);
 
+    // A held delivery comes due only when nobody released it within the retention.
+    if (data.held) {
+      const reason = `held by rule ${data.held.rule} since ${data.held.since} and not released within MXPOST_RETENTION`;
+      logger.warn({ action: 'hold-expired', deliveryId: data.deliveryId, queueId: data.queueId, domain: data.domain, rule: data.held.rule }, 'held delivery dead-lettered');
+      metrics.deadLetters.inc({ domain: data.domain });
+      await recordSafely(data.deliveryId, { attempt: 0, at: new Date().toISOString(), durationMs: 0, status: null, responseStart: null, outcome: 'dead-letter', reason, nextAttemptAt: null });
+      throw new UnrecoverableError(reason);
+    }
     const admission = breakers.admit(data.url);
     if (!admission.ok) {
       metrics.deliveryAttempts.inc({ domain: data.domain, outcome: 'deferred' });
@@ -102,7 +110,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     let result: PostResult | null = null;
     let outcome: Outcome;
     try {
-      if (!endpoint) throw Object.assign(new Error(`the routes no longer have ${data.address ? `${data.address}@` : ''}${data.domain}: cannot sign`), { name: 'RouteGoneError' });
+      if (!endpoint) throw Object.assign(new Error(`the routes no longer have ${data.ref ? `rule ${data.ref.name} endpoint ${data.ref.endpoint + 1} of ` : data.address ? `${data.address}@` : ''}${data.domain}: cannot sign`), { name: 'RouteGoneError' });
       const addressPolicy = addressPolicyFor(policy, options.allowPrivateEndpoints);
       checkLiteralHost(data.url, addressPolicy);
       const loaded = await options.load(data);
@@ -206,4 +214,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     isRunning: () => worker.isRunning(),
   };
+}
+
+/** The endpoint whose secrets sign a delivery: a rule's, an address's or the domain's, as the routes say now. */
+function endpointOf(route: DomainRoute, data: StoredDeliveryJob): { readonly secrets: readonly string[] } | undefined {
+  if (data.ref) return route.rules.find((rule) => rule.name === data.ref!.name)?.to[data.ref.endpoint];
+  return data.address === null ? route.endpoint : route.addresses.get(data.address);
 }

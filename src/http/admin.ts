@@ -2,7 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeliveryAdmin } from '../delivery/admin.ts';
 import { parseMessageQuery, type MessageAdmin } from '../delivery/messages.ts';
+import type { Routes } from '../config/routes.ts';
 import { normalizeDomain } from '../routing/domain.ts';
+import { dryRun, parseDryRunInput } from '../routing/dry-run.ts';
 
 /**
  * The admin API under /v1/, for operators and the console. Every request needs
@@ -19,11 +21,18 @@ import { normalizeDomain } from '../routing/domain.ts';
  *   GET  /v1/dead-letters/{id}
  *   POST /v1/dead-letters/{id}/replay
  *   POST /v1/dead-letters/replay?route=&since=   all that match (at least one filter, or all=true)
+ *   GET  /v1/held?route=&rule=&limit=         deliveries held by rules, oldest first
+ *   POST /v1/held/{id}/release                deliver it now
+ *   POST /v1/held/release?route=&rule=        all that match (at least one filter, or all=true)
+ *   POST /v1/held/{id}/drop                   discard it
+ *   GET  /v1/routes/test?to=&from=&header=&auth=   the dry run (routing/dry-run.ts); header and auth repeat
  */
 export function createAdminApi(options: {
   token: string;
   deliveries: () => DeliveryAdmin | null;
   messages?: () => MessageAdmin | null;
+  /** The routes in force, for the dry run. */
+  routes?: () => Routes;
   /** Whether the request carries a valid console session. */
   session?: (req: IncomingMessage) => boolean;
 }) {
@@ -43,6 +52,7 @@ export function createAdminApi(options: {
       res.setHeader('www-authenticate', 'Bearer');
       return send(res, 401, { error: 'a valid bearer token is required' }), true;
     }
+    if (url.pathname === '/v1/routes/test' && options.routes) return testRoutes(req.method ?? 'GET', url, options.routes(), res), true;
     const deliveries = options.deliveries();
     if (!deliveries) return send(res, 503, { error: 'no queue in this process' }), true;
     try {
@@ -103,7 +113,30 @@ async function route(method: string, url: URL, deliveries: DeliveryAdmin, messag
       return (await deliveries.replay(path[1]!)) ? send(res, 200, { replayed: [path[1]] }) : send(res, 404, { error: 'no such dead letter' });
     }
   }
+  if (path[0] === 'held') {
+    const rule = url.searchParams.get('rule') ?? undefined;
+    if (method === 'GET' && path.length === 1) return send(res, 200, { held: await deliveries.listHeld({ ...filter(), rule }) });
+    if (method === 'POST' && path.length === 2 && path[1] === 'release') {
+      const f = filter();
+      if (!f.route && !rule && url.searchParams.get('all') !== 'true') throw badRequest('name route or rule, or all=true to release every held delivery');
+      return send(res, 200, { released: await deliveries.releaseAll({ route: f.route, rule }) });
+    }
+    if (method === 'POST' && path.length === 3 && path[2] === 'release') {
+      return (await deliveries.release(path[1]!)) ? send(res, 200, { released: [path[1]] }) : send(res, 404, { error: 'no such held delivery' });
+    }
+    if (method === 'POST' && path.length === 3 && path[2] === 'drop') {
+      return (await deliveries.drop(path[1]!)) ? send(res, 200, { dropped: [path[1]] }) : send(res, 404, { error: 'no such held delivery' });
+    }
+  }
   send(res, 404, { error: 'no such endpoint' });
+}
+
+function testRoutes(method: string, url: URL, routes: Routes, res: ServerResponse): void {
+  if (method !== 'GET') return send(res, 405, { error: 'use GET' });
+  const q = url.searchParams;
+  const input = parseDryRunInput({ to: q.get('to'), from: q.get('from'), headers: q.getAll('header'), auth: q.getAll('auth') });
+  if (typeof input === 'string') return send(res, 400, { error: input });
+  send(res, 200, dryRun(routes, input));
 }
 
 function badRequest(message: string): Error {

@@ -55,7 +55,7 @@ export function buildPayloads(input: {
         smtpUtf8: received.smtpUtf8,
         eightBitMime: received.eightBitMime,
       },
-      route: { domain: plan.domain, recipient: first.recipient, tag: first.tag },
+      route: { domain: plan.domain, recipient: first.recipient, tag: first.tag, ...(plan.rule ? { rule: plan.rule } : {}) },
       auth: null,
       message: {
         ...addressing,

@@ -150,6 +150,13 @@ export const routeMatchSchema = z
       })
       .optional()
       .describe('Present when the recipient is a signed reply address of a route with replyTokens (docs/routing.md).'),
+    rule: z
+      .object({
+        name: z.string().describe("The rule's name in the routes file."),
+        captures: z.record(z.string(), z.string()).describe('What the named groups of its regular expressions captured ("" for a group that did not take part).'),
+      })
+      .optional()
+      .describe('Present when a routing rule sent the message here (docs/routing.md).'),
   })
   .meta({ id: 'Route', description: 'Which route took the message.' });
 

@@ -49,6 +49,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600],
       registers,
     }),
+    routesReloads: new Counter({ name: 'mxpost_routes_reloads_total', help: 'Reloads of the routes file (on change or SIGHUP), by result (ok, failed).', labelNames: ['result'] as const, registers }),
+    ruleActions: new Counter({
+      name: 'mxpost_rule_actions_total',
+      help: 'Recipients of accepted messages that a routing rule took, by route domain, rule name and action (deliver, hold, drop).',
+      labelNames: ['domain', 'rule', 'action'] as const,
+      registers,
+    }),
     deadLetters: new Counter({ name: 'mxpost_dead_letters_total', help: 'Deliveries dead-lettered, by route domain.', labelNames: ['domain'] as const, registers }),
   };
   return metrics;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Payload } from '../message/payload.ts';
 import { joinPayload, splitPayloads, type DeliveryPart, type SharedMessage } from '../message/stored.ts';
 import { DEFAULT_RETRY_WINDOW_MS } from '../config/routes.ts';
+import type { RuleRef } from '../routing/resolve.ts';
 import type { Durability } from './connection.ts';
 
 export const DELIVERY_QUEUE = 'deliveries';
@@ -18,6 +19,10 @@ export interface DeliveryJob {
   /** Domain route and, for a per-address override, its local part: how the worker finds the secrets. */
   readonly domain: string;
   readonly address: string | null;
+  /** For a rule's endpoint, which one: its secrets sign the delivery (routing/resolve.ts). */
+  readonly ref?: RuleRef | null | undefined;
+  /** Held by a rule until released (delivery/held.ts); null or absent: deliver. */
+  readonly held?: { readonly rule: string; readonly since: string } | null | undefined;
   readonly url: string;
   /** When the retry window started: acceptance, or the latest replay (ms since epoch). */
   readonly windowStartedAt: number;
@@ -117,7 +122,9 @@ export function createDeliveryQueue(options: {
           const writes = options.connection.pipeline();
           for (const [queueId, message] of shared) writes.set(messageKey(options.prefix, queueId), JSON.stringify(message), 'PX', keepMs);
           for (const [err] of (await writes.exec()) ?? []) if (err) throw err;
-          await queue.addBulk(stored.map((data) => ({ name: 'deliver', data, opts: { jobId: data.deliveryId } })));
+          // A held delivery waits, delayed, until released; unreleased, it comes due
+          // after the retention and the worker dead-letters it.
+          await queue.addBulk(stored.map((data) => ({ name: 'deliver', data, opts: { jobId: data.deliveryId, ...(data.held ? { delay: options.retentionMs } : {}) } })));
           await durability?.after(timeoutMs);
         };
         await Promise.race([store(), deadline]);

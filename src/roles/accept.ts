@@ -9,7 +9,7 @@ import { parseMessage } from '../message/parse.ts';
 import { createParseSlots } from '../message/parse-slots.ts';
 import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
 import { deliveryId, newQueueId } from '../queue/ids.ts';
-import { planDeliveries } from '../routing/resolve.ts';
+import { disposeOf, planDeliveries } from '../routing/resolve.ts';
 import type { SyncDelivery } from '../routing/sync.ts';
 import { replies } from '../smtp/replies.ts';
 import type { Accepted, ReceivedMessage } from '../smtp/receiver.ts';
@@ -41,7 +41,7 @@ export function createAcceptor(options: {
   async function deliverSynchronously(planned: readonly { job: DeliveryJob; plan: ReturnType<typeof planDeliveries>[number] }[]): Promise<Set<DeliveryJob>> {
     const sync = planned.flatMap(({ job, plan }) => {
       const target = plan.targets[0];
-      return target?.sync ? [{ job, endpoint: plan.endpoint, timeoutMs: target.sync.timeoutMs }] : [];
+      return target?.sync && !plan.held ? [{ job, endpoint: plan.endpoint, timeoutMs: target.sync.timeoutMs }] : [];
     });
     if (sync.length === 0 || !options.sync) return new Set();
     const { delivery, policy } = options.sync;
@@ -59,7 +59,6 @@ export function createAcceptor(options: {
   // then on nothing may be stored, or the sender's retry would make a duplicate.
   return async function accept(received: ReceivedMessage, signal?: AbortSignal): Promise<Accepted> {
     const queueId = newQueueId(received.receivedAt.getTime());
-    const plans = planDeliveries(received.targets);
     // Verdicts come from the message as it arrived; what is parsed and delivered
     // has no Authentication-Results claiming to be ours (forged, or a mail loop).
     const delivered = { ...received, raw: withoutOwnAuthenticationResults(received.raw, options.authservId) };
@@ -71,12 +70,21 @@ export function createAcceptor(options: {
         throw isMessageRefusedError(err) ? replies.messageRefused(err.reason) : err;
       }),
     ]);
-    const decisions = new Map(plans.map((plan) => [plan, decide(report, options.authPolicy(plan.domain))]));
+    const domains = [...new Set(received.targets.map((target) => target.domain))];
+    const decisions = new Map(domains.map((domain) => [domain, decide(report, options.authPolicy(domain))]));
     const refusal = strictest([...decisions.values()].filter((d) => d.action !== 'deliver'));
     if (refusal?.action === 'reject') throw replies.authRejected(refusal.check, refusal.reason);
     if (refusal?.action === 'defer') throw replies.authDeferred(refusal.check, refusal.reason);
+    // Each recipient's rules, now that headers and verdicts are known (routing/rules.ts).
+    const facts = { headers: parsed.document.headersByName, auth: authSummary(report.verdicts) };
+    const dispositions = new Map(received.targets.map((target) => [target, disposeOf(target, facts)]));
+    // One reply answers DATA for every recipient: a rule that rejects refuses the whole message.
+    const rejected = [...dispositions.values()].find((d) => d.action === 'reject')?.rule?.rule;
+    if (rejected?.reply) throw replies.ruleRejected(rejected.reply);
+    const ruled = [...dispositions].flatMap(([target, d]) => (d.rule ? [{ recipient: target.recipient, domain: target.domain, rule: d.rule.rule.name, action: d.action }] : []));
+    const plans = planDeliveries(received.targets, dispositions);
     const payloads = buildPayloads({ queueId, received: delivered, parsed, plans, deliveryId }).map(({ plan, payload }) => {
-      const decision = decisions.get(plan);
+      const decision = decisions.get(plan.domain);
       const quarantined = decision?.action === 'deliver' && decision.quarantined;
       // A reply address's token verdict, decided at RCPT (routing/reply-address.ts).
       const replyToken = plan.targets[0]?.replyToken;
@@ -88,6 +96,8 @@ export function createAcceptor(options: {
       queueId,
       domain: plan.domain,
       address: plan.address,
+      ref: plan.ref,
+      held: plan.held ? { rule: plan.rule?.name ?? '', since: received.receivedAt.toISOString() } : null,
       url: plan.endpoint.url,
       windowStartedAt: received.receivedAt.getTime(),
       traceparent: received.traceparent,
@@ -109,8 +119,9 @@ export function createAcceptor(options: {
     return {
       queueId,
       deliveryIds: jobs.map((job) => job.deliveryId),
-      domains: plans.map((plan) => plan.domain),
-      auth: authSummary(report.verdicts),
+      domains,
+      auth: facts.auth,
+      rules: ruled,
     };
   };
 }

@@ -39,6 +39,8 @@ export interface Accepted {
   readonly domains: readonly string[];
   /** Each check's result (spf, dkim, dmarc, arc); null when authentication did not run. */
   readonly auth: Readonly<Record<'spf' | 'dkim' | 'dmarc' | 'arc', string>> | null;
+  /** The recipients a routing rule took, and what it did with them (deliver, hold, drop). */
+  readonly rules?: readonly { readonly recipient: string; readonly domain: string; readonly rule: string; readonly action: string }[];
 }
 
 /**
@@ -138,7 +140,9 @@ export function createDataStage(options: { limits: DataLimits; accept: Accept; l
       accepting.catch(() => undefined);
       const accepted = await Promise.race([accepting, aborted(deadline.signal)]);
       const auth = accepted.auth && Object.entries(accepted.auth).map(([check, result]) => `${check}=${result}`).join(' ');
-      logger.info({ ...logged, code: 250, queueId: accepted.queueId, deliveryIds: accepted.deliveryIds, auth }, 'message accepted');
+      const rules = accepted.rules?.length ? accepted.rules.map((r) => `${r.recipient} ${r.rule}:${r.action}`) : undefined;
+      logger.info({ ...logged, code: 250, queueId: accepted.queueId, deliveryIds: accepted.deliveryIds, auth, rules }, 'message accepted');
+      for (const r of accepted.rules ?? []) metrics.ruleActions.inc({ domain: r.domain, rule: r.rule, action: r.action });
       metrics.smtpTransactions.inc({ class: '2xx' });
       for (const domain of accepted.domains) metrics.messagesAccepted.inc({ domain });
       for (const [method, result] of Object.entries(accepted.auth ?? {})) metrics.authVerdicts.inc({ method, result });

@@ -2,6 +2,7 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Routes } from '../config/routes.ts';
 import type { RecipientCallbacks } from '../routing/callback.ts';
 import { resolveRecipient, type Target } from '../routing/resolve.ts';
+import { needsMessage } from '../routing/rules.ts';
 import { replies, type SmtpReplyError } from './replies.ts';
 
 export type RcptDecision =
@@ -27,11 +28,18 @@ export function decideRecipient(routes: Routes, address: SMTPServerAddress, sess
   if (accepted.length >= maxRecipients && !repeated) {
     return { ok: false, reply: replies.tooManyRecipients(maxRecipients), reason: 'too-many-recipients', countsAsError: false };
   }
-  const resolution = resolveRecipient(routes, address.address);
+  const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+  const resolution = resolveRecipient(routes, address.address, mailFrom);
   const token = resolution.ok ? resolution.target.replyToken : null;
   if (resolution.ok && resolution.target.requireValidToken && token && !token.valid) {
     const reason = token.reason === 'expired' ? 'expired' : 'not valid';
     return { ok: false, reply: replies.replyAddressRefused(reason), reason: `reply-token-${token.reason}`, countsAsError: true };
+  }
+  // A reject rule that the envelope alone decides refuses this recipient now;
+  // one that needs the message waits for DATA (routing/rules.ts).
+  const first = resolution.ok ? resolution.target.rules[0] : undefined;
+  if (first && first.rule.reply && !needsMessage(first.rule)) {
+    return { ok: false, reply: replies.ruleRejected(first.rule.reply), reason: 'rule-reject', countsAsError: false };
   }
   if (resolution.ok) return resolution;
   const reply =

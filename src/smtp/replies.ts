@@ -39,6 +39,15 @@ export const replies = {
   // "other or undefined media error": the content, not the size, is the problem.
   messageRefused: (reason: string) => new SmtpReplyError(554, '5.6.0', `Message refused: ${replyText(reason)}`),
 
+  // A routing rule's reject (routing/rules.ts), with the rule's code and text. A
+  // text that starts with an enhanced code of the same class keeps it; else X.7.1.
+  ruleRejected: (reply: { code: number; text: string }) => {
+    const cls = String(reply.code)[0]!;
+    const own = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s.exec(reply.text);
+    if (own && own[1]![0] === cls) return new SmtpReplyError(reply.code, own[1]!, replyText(own[2]!));
+    return new SmtpReplyError(reply.code, `${cls}.7.1`, replyText(reply.text));
+  },
+
   // Synchronous mode (routing/sync.ts): the endpoint refused the mail with a 4xx,
   // so the sender's server returns it to its author with the endpoint's words.
   endpointRefused: (text: string) => new SmtpReplyError(550, '5.7.1', `Message refused by the recipient's application: ${replyText(text.slice(0, 200))}`),
