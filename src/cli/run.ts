@@ -18,12 +18,15 @@ export async function loadConfiguration(env: NodeJS.ProcessEnv, routesPath?: str
   }
 }
 
-/** Runs a service role until SIGTERM or SIGINT; SIGHUP reloads the routes file. */
+/**
+ * Runs a service role until SIGTERM or SIGINT. The routes file is reloaded when
+ * it changes and on SIGHUP; the service logs how each reload went.
+ */
 export async function runService(role: Role): Promise<number> {
   const config = await loadConfiguration(process.env);
   if (!config) return EXIT_CONFIG;
   const logger = createLogger({ level: config.settings.logLevel });
-  const service = await startService({ ...config, role, logger, env: process.env }).catch((err: Error) => {
+  const service = await startService({ ...config, role, logger, env: process.env, watchRoutes: {} }).catch((err: Error) => {
     logger.fatal({ err }, 'cannot start');
     return null;
   });
@@ -33,9 +36,8 @@ export async function runService(role: Role): Promise<number> {
 
 export function waitForSignals(service: Service, logger: Logger, onStopped?: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
-    const reload = () => {
-      service.reloadRoutes().catch((err: Error) => logger.error({ action: 'routes-reload-failed', problems: err.message }, 'routes file rejected; the previous routes stay in force'));
-    };
+    // The service has logged a rejected file, as it does for a change of the file.
+    const reload = () => void service.reloadRoutes().catch(() => undefined);
     const stop = (signal: NodeJS.Signals) => {
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);

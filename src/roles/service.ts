@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { DEFAULT_AUTH_POLICY } from '../auth/policy.ts';
 import { createResolver } from '../auth/resolver.ts';
-import { DEFAULT_RETRY_WINDOW_MS, loadRoutes, type Routes } from '../config/routes.ts';
+import { DEFAULT_RETRY_WINDOW_MS, loadRoutes, parseRoutes, RoutesError, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
+import { watchContent, type FileWatcher } from '../config/watch.ts';
 import { createConsole } from '../console/handler.ts';
 import { createDeliveryAdmin } from '../delivery/admin.ts';
 import { createAttemptLog } from '../delivery/attempts.ts';
@@ -32,7 +33,10 @@ export interface Service {
   /** Where SMTP listens; null for the worker role. */
   readonly smtp: AddressInfo | null;
   readonly http: AddressInfo;
-  /** Re-reads the routes file; a bad file keeps the routes in force and rejects. */
+  /**
+   * Re-reads the routes file (SIGHUP); a bad file keeps the routes in force, is
+   * logged as `routes-reload-failed`, and rejects.
+   */
   reloadRoutes(): Promise<Routes>;
   /** Drains and stops everything, within the shutdown timeout. Idempotent. */
   close(): Promise<void>;
@@ -44,6 +48,13 @@ export async function startService(options: {
   routes: Routes;
   logger: Logger;
   env: NodeJS.ProcessEnv;
+  /**
+   * Reload `settings.routesPath` whenever its content changes (config/watch.ts),
+   * polling at this interval. Only for routes that were loaded from that file:
+   * `mxpost dev` builds its routes from text and has nothing to watch.
+   * @defaultValue no watching
+   */
+  watchRoutes?: { intervalMs?: number };
 }): Promise<Service> {
   const { settings, role, logger } = options;
   let routes = options.routes;
@@ -51,6 +62,43 @@ export async function startService(options: {
   const checks: ReadinessCheck[] = [];
   const metrics = createMetrics();
   const tracing = createTracing(options.env, VERSION);
+
+  // SIGHUP and a change of the file reload through here, one at a time, so that
+  // an older read never lands after a newer one. A bad file keeps the routes in
+  // force: sessions and deliveries go on with them, and the problems are logged
+  // where the operator looks, at the line and column RoutesError gives.
+  let reloads: Promise<unknown> = Promise.resolve();
+  function reload(trigger: 'signal' | 'change', read: () => Promise<Routes>): Promise<Routes> {
+    const done = reloads.then(async () => {
+      try {
+        const next = await read();
+        routes = next;
+        metrics.routesReloads.inc({ result: 'ok' });
+        logger.info({ action: 'routes-reloaded', trigger, file: settings.routesPath, domains: [...next.domains.keys()] }, 'routes reloaded');
+        return next;
+      } catch (err) {
+        metrics.routesReloads.inc({ result: 'failed' });
+        logger.error({ action: 'routes-reload-failed', trigger, file: settings.routesPath, problems: (err as Error).message }, 'routes file rejected; the previous routes stay in force');
+        throw err;
+      }
+    });
+    reloads = done.catch(() => undefined);
+    return done;
+  }
+  // Started before anything else, so that it reads the file as close as possible
+  // to when the caller loaded it: a change in between would go unnoticed until the next one.
+  const watcher: FileWatcher | null = options.watchRoutes
+    ? watchContent(settings.routesPath, {
+        intervalMs: options.watchRoutes.intervalMs,
+        // The text that settled is the text parsed: reading the file again could
+        // catch a writer that has started on the next version.
+        onChange: (content) => void reload('change', async () => parseRoutes(content.toString('utf8'), { source: settings.routesPath, env: options.env })).catch(() => undefined),
+        onError: (err) => {
+          const problem = { line: 0, column: 0, path: '', message: `cannot read the routes file: ${err.message}` };
+          void reload('change', () => Promise.reject(new RoutesError(settings.routesPath, [problem]))).catch(() => undefined);
+        },
+      })
+    : null;
 
   let receiver: Receiver | null = null;
   let worker: DeliveryWorker | null = null;
@@ -158,7 +206,7 @@ export async function startService(options: {
 
   // The console, like the admin API, exists only with a token (docs/console.md).
   const web = settings.adminToken ? createConsole({ token: settings.adminToken, deliveries, messages, version: VERSION }) : null;
-  const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries, messages: () => messages, session: (req) => web?.hasSession(req) ?? false });
+  const admin = createAdminApi({ token: settings.adminToken, deliveries: () => deliveries, messages: () => messages, routes: () => routes, session: (req) => web?.hasSession(req) ?? false });
   const handlers = [...(web ? [web] : []), admin, createMetricsHandler(metrics, queue.queue)];
   const http = createHttpServer({ host: settings.httpHost, port: settings.httpPort, checks, handlers });
   const smtp = receiver ? await receiver.listen() : null;
@@ -180,6 +228,7 @@ export async function startService(options: {
     // Order matters: no new mail first, then let the sessions in progress store
     // theirs, then let the attempts in flight finish, then the connections.
     const steps: { name: string; run: () => Promise<unknown> }[] = [];
+    watcher?.close();
     smtpListening = false;
     if (receiver) steps.push({ name: 'receiver', run: () => receiver.close() });
     if (worker) {
@@ -211,12 +260,7 @@ export async function startService(options: {
   return {
     smtp,
     http: httpAddress,
-    async reloadRoutes() {
-      const next = await loadRoutes(settings.routesPath, options.env);
-      routes = next;
-      logger.info({ action: 'routes-reloaded', domains: [...next.domains.keys()] }, 'routes reloaded');
-      return next;
-    },
+    reloadRoutes: () => reload('signal', () => loadRoutes(settings.routesPath, options.env)),
     close() {
       closing ??= close();
       return closing;

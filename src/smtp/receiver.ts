@@ -31,7 +31,7 @@ export interface ReceiverOptions {
   readonly proxy: { readonly mode: ProxyMode; readonly trusted: TrustedProxies };
   /** After this, sessions still open at shutdown get 421 4.3.2. */
   readonly closeTimeoutMs: number;
-  /** The routes in force; read at each RCPT so that a reload applies to the next one. */
+  /** The routes in force; read at the first RCPT of each transaction, so that a reload applies from the next one. */
   readonly routes: () => Routes;
   readonly accept: Accept;
   /** Asks routes' recipient callbacks, with its cache; default: a new one with the default address policy. */
@@ -62,6 +62,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   // The route each accepted recipient matched, decided once at RCPT: a routes
   // reload between RCPT and DATA must not move a recipient that was already accepted.
   const matched = new WeakMap<SMTPServerAddress, Target>();
+  // The routes a transaction is decided by, taken at its first RCPT: a reload
+  // part-way through must not route one recipient by the old file and the next
+  // by the new one. smtp-server gives each transaction a new envelope object
+  // (after DATA, RSET, EHLO), so the snapshot lasts exactly one transaction.
+  const routesOf = new WeakMap<SMTPServerSession['envelope'], Routes>();
   // Set by onSecure, which smtp-server calls after it has forgotten everything
   // from before STARTTLS (RFC 3207 section 4.2), so this is never stale.
   const tlsOf = new WeakMap<SMTPServerSession, TlsDetails>();
@@ -132,7 +137,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
           callback(decision.reply);
           if (decision.countsAsError) server.handle(session)?.countError();
         };
-        const decision = decideRecipient(options.routes(), address, session, limits.maxRecipients);
+        let routes = routesOf.get(session.envelope);
+        if (!routes) routesOf.set(session.envelope, (routes = options.routes()));
+        const decision = decideRecipient(routes, address, session, limits.maxRecipients);
         // Only a route with a recipient callback waits on the network here.
         if (!decision.ok || decision.target.callback === null) return answer(decision);
         confirmRecipient(decision, callbacks).then(answer, (err: Error) => {
