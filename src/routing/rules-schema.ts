@@ -104,9 +104,8 @@ const templateSchema = z.string({ error: 'must be an http(s) URL' }).superRefine
 
 function ruleEndpointSchema(env: NodeJS.ProcessEnv) {
   const shape = { url: templateSchema, secret: secretSchema(env).optional() };
-  const endpoint = z.union([templateSchema.transform((url) => ({ url, secret: undefined })), strict(shape, 'a URL or a mapping of url, secret')], {
-    error: 'must be a URL or a mapping of url, secret',
-  });
+  // A URL alone is short for { url }.
+  const endpoint = z.preprocess((value) => (typeof value === 'string' ? { url: value } : value), strict(shape, 'a URL or a mapping of url, secret'));
   return z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(endpoint).min(1, 'must list at least one endpoint'));
 }
 

@@ -106,9 +106,12 @@ function matchRecipient(patterns: readonly Pattern[], envelope: { localPart: str
   return null;
 }
 
-/** Whether some rule that delivers or holds names this recipient: naming it accepts it. */
+/**
+ * Whether some rule names this recipient: naming it accepts it, as `recipients`
+ * does (a reject rule's own reply then answers it, at RCPT or after DATA).
+ */
 export function namesRecipient(rules: readonly Rule[], envelope: { localPart: string; base: string }): boolean {
-  return rules.some((rule) => rule.action !== 'reject' && rule.match.recipient !== undefined && matchRecipient(rule.match.recipient, envelope) !== null);
+  return rules.some((rule) => rule.match.recipient !== undefined && matchRecipient(rule.match.recipient, envelope) !== null);
 }
 
 /** The DATA step: the candidate that takes the message, with every capture; null when none does. */
