@@ -11,6 +11,10 @@ export async function runCheck(opts: { routes?: string }): Promise<number> {
     const accepts = route.catchAll ? 'any recipient' : [...new Set([...route.recipients, ...route.addresses.keys()])].join(', ');
     lines.push(`  ${route.domain} → ${route.endpoint.url} (${accepts})`);
     for (const [local, endpoint] of route.addresses) lines.push(`    ${local}@ → ${endpoint.url}`);
+    for (const rule of route.rules) {
+      const where = rule.action === 'reject' ? `${rule.reply?.code} ${rule.reply?.text}` : rule.to.map((to) => to.template).join(', ');
+      lines.push(`    rule ${rule.name} (priority ${rule.priority}): ${rule.action}${where ? ` → ${where}` : ''}`);
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

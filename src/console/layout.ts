@@ -71,6 +71,7 @@ const STATES: Record<string, [string, Tone]> = {
   'waiting-children': ['queued', 'pending'],
   active: ['sending', 'pending'],
   delayed: ['retrying', 'warn'],
+  held: ['held', 'warn'],
   completed: ['delivered', 'ok'],
   'dead-letter': ['dead letter', 'bad'],
   unknown: ['expired', 'muted'],
@@ -88,7 +89,7 @@ export function stateBadge(state: string): Markup {
 
 /** A message's deliveries in one badge: the worst state wins; "2 of 3" when they differ. */
 export function messageStateBadge(states: readonly string[]): Markup {
-  const order = ['dead-letter', 'delayed', 'active', 'waiting', 'prioritized', 'waiting-children', 'unknown', 'completed'];
+  const order = ['dead-letter', 'held', 'delayed', 'active', 'waiting', 'prioritized', 'waiting-children', 'unknown', 'completed'];
   const worst = [...states].sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] ?? 'unknown';
   const [label, tone] = STATES[worst] ?? [worst, 'muted'];
   const count = states.filter((s) => s === worst).length;

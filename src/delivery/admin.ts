@@ -129,7 +129,13 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
     },
     /** Where each delivery stands, as `show` names it ('unknown' once expired). */
     async states(ids: readonly string[]): Promise<Map<string, string>> {
-      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      const states = await Promise.all(
+        ids.map(async (id) => {
+          const state = await queue.getJobState(id);
+          // A delayed delivery is a retry waiting, or one a rule holds.
+          return state === 'delayed' && (await queue.getJob(id))?.data.held ? 'held' : state;
+        }),
+      );
       return new Map(ids.map((id, i) => [id, states[i] === 'failed' ? 'dead-letter' : states[i]!]));
     },
     async overview(): Promise<Overview> {

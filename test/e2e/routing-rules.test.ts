@@ -169,6 +169,10 @@ domains:
     assert.equal(listed.body.held[0].state, 'held');
     assert.equal(listed.body.held[0].held.rule, 'review');
     assert.equal((await api('GET', `/v1/deliveries/${one}`)).body.state, 'held');
+    const queueId = one.slice(0, -2);
+    assert.equal((await api('GET', `/v1/messages/${queueId}`)).body.deliveries[0].state, 'held');
+    const listedMessages = (await api('GET', `/v1/messages?q=${queueId}`)).body;
+    assert.deepEqual(listedMessages.messages.map((m: { states: Record<string, string> }) => m.states), [{ [one]: 'held' }], 'the console lists it as held');
 
     assert.deepEqual((await api('POST', `/v1/held/${one}/release`)).body, { released: [one] });
     await waitUntil(() => bySubject(main, 'held one').length === 1);
