@@ -106,7 +106,8 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
     // and so the webhook-id, stays the same for the endpoint to de-duplicate.
     // The message stays readable for that window too.
     await deliveryQueue.keep(job.data.queueId, DEFAULT_RETRY_WINDOW_MS);
-    await job.updateData({ ...job.data, windowStartedAt: Date.now() });
+    // A hold that ran out is replayed as a release: it is delivered, not held again.
+    await job.updateData({ ...job.data, held: null, windowStartedAt: Date.now() });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
 

@@ -249,6 +249,11 @@ describe('a held delivery nobody releases', () => {
       for (let i = 0; i < 100 && (await show()).state !== 'dead-letter'; i++) await new Promise((r) => setTimeout(r, 100));
       assert.match((await show()).reason, /^held by rule all since .* and not released within MXPOST_RETENTION$/);
       assert.equal(endpoint.requests.length, 0);
+      // Replayed, it is delivered rather than held again.
+      const replay = await fetch(`http://127.0.0.1:${mxpost.http.port}/v1/dead-letters/${id}/replay`, { method: 'POST', headers: { authorization: 'Bearer held-expiry-admin-token' } });
+      assert.equal(replay.status, 200);
+      const [delivered] = await endpoint.waitFor(1);
+      assert.equal(delivered!.headers['webhook-id'], id);
     } finally {
       await mxpost.close();
       await endpoint.close();
