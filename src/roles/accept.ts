@@ -1,8 +1,7 @@
 import type { Authenticator } from '../auth/authenticate.ts';
 import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
 import { authSummary } from '../auth/schema.ts';
-import { decide, strictest, type AuthPolicy } from '../auth/policy.ts';
-import type { DeliveryPolicy } from '../config/routes.ts';
+import { decide, strictest } from '../auth/policy.ts';
 import { buildPayloads } from '../message/build.ts';
 import { isMessageRefusedError } from '../message/limits.ts';
 import { parseMessage } from '../message/parse.ts';
@@ -24,28 +23,24 @@ export function createAcceptor(options: {
   queue: DeliveryQueue;
   enqueueTimeoutMs: number;
   authenticate: Authenticator;
-  /** The auth policy of a routes-file domain, as the routes in force say now. */
-  authPolicy: (domain: string) => AuthPolicy;
   authservId: string;
-  /** A routes-file domain's retry window: the stored message must outlive it. */
-  retryWindowMs?: (domain: string) => number;
   /**
    * Told of each message once all its jobs are stored (the message index). It
    * must not wait on anything: the 250 goes out without waiting for it.
    */
   onAccepted?: (jobs: readonly DeliveryJob[]) => void;
   /** Posts the deliveries of routes in synchronous mode before the reply to DATA. */
-  sync?: { delivery: SyncDelivery; policy: (domain: string) => DeliveryPolicy | undefined };
+  sync?: SyncDelivery;
 }) {
   /** The jobs delivered synchronously; throws the SMTP reply when any was not taken. */
   async function deliverSynchronously(planned: readonly { job: DeliveryJob; plan: ReturnType<typeof planDeliveries>[number] }[]): Promise<Set<DeliveryJob>> {
     const sync = planned.flatMap(({ job, plan }) => {
       const target = plan.targets[0];
-      return target?.sync && !plan.held ? [{ job, endpoint: plan.endpoint, timeoutMs: target.sync.timeoutMs }] : [];
+      return target?.sync && !plan.held ? [{ job, endpoint: plan.endpoint, policy: target.delivery, timeoutMs: target.sync.timeoutMs }] : [];
     });
     if (sync.length === 0 || !options.sync) return new Set();
-    const { delivery, policy } = options.sync;
-    const outcomes = await Promise.all(sync.map(({ job, endpoint, timeoutMs }) => delivery.deliver(job, endpoint, policy(job.domain), timeoutMs)));
+    const delivery = options.sync;
+    const outcomes = await Promise.all(sync.map(({ job, endpoint, policy, timeoutMs }) => delivery.deliver(job, endpoint, policy, timeoutMs)));
     // At least once: an endpoint that took the message gets it again if another defers and the sender retries.
     if (outcomes.some((o) => o.kind === 'deferred')) throw replies.endpointUnavailable();
     const refused = outcomes.find((o) => o.kind === 'refused');
@@ -70,8 +65,10 @@ export function createAcceptor(options: {
         throw isMessageRefusedError(err) ? replies.messageRefused(err.reason) : err;
       }),
     ]);
-    const domains = [...new Set(received.targets.map((target) => target.domain))];
-    const decisions = new Map(domains.map((domain) => [domain, decide(report, options.authPolicy(domain))]));
+    // Every policy as the routes stood at RCPT: a reload since then does not apply to this message.
+    const policies = new Map(received.targets.map((target) => [target.domain, target.auth]));
+    const domains = [...policies.keys()];
+    const decisions = new Map([...policies].map(([domain, policy]) => [domain, decide(report, policy)]));
     const refusal = strictest([...decisions.values()].filter((d) => d.action !== 'deliver'));
     if (refusal?.action === 'reject') throw replies.authRejected(refusal.check, refusal.reason);
     if (refusal?.action === 'defer') throw replies.authDeferred(refusal.check, refusal.reason);
@@ -108,7 +105,8 @@ export function createAcceptor(options: {
     const synced = await deliverSynchronously(jobs.map((job, i) => ({ job, plan: payloads[i]!.plan })));
     const queued = jobs.filter((job) => !synced.has(job));
     try {
-      const retryWindowMs = Math.max(...plans.map((plan) => options.retryWindowMs?.(plan.domain) ?? 0));
+      // The stored message must outlive the longest retry window of its deliveries.
+      const retryWindowMs = Math.max(...plans.map((plan) => plan.targets[0]?.delivery.retryWindowMs ?? 0));
       if (queued.length > 0) await options.queue.enqueue(queued, options.enqueueTimeoutMs, signal, retryWindowMs > 0 ? { retryWindowMs } : {});
     } catch {
       // The cause is logged by the receiver with the transaction; the sender

@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticate.ts';
-import { DEFAULT_AUTH_POLICY } from '../auth/policy.ts';
 import { createResolver } from '../auth/resolver.ts';
-import { DEFAULT_RETRY_WINDOW_MS, loadRoutes, parseRoutes, RoutesError, type Routes } from '../config/routes.ts';
+import { loadRoutes, parseRoutes, RoutesError, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
 import { watchContent, type FileWatcher } from '../config/watch.ts';
 import { createConsole } from '../console/handler.ts';
@@ -167,12 +166,10 @@ export async function startService(options: {
         queue,
         enqueueTimeoutMs: settings.enqueueTimeoutMs,
         authenticate,
-        authPolicy: (domain) => routes.domains.get(domain)?.auth ?? DEFAULT_AUTH_POLICY,
         authservId: settings.authservId,
-        retryWindowMs: (domain) => routes.domains.get(domain)?.delivery.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
         // Not awaited: the index is for reading back, and the 250 does not wait for it.
         onAccepted: (jobs) => void messageIndex.recordJobs(jobs).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: jobs[0]?.queueId }, 'message not indexed')),
-        sync: { delivery: syncDelivery, policy: (domain) => routes.domains.get(domain)?.delivery },
+        sync: syncDelivery,
       }),
       logger,
       metrics,

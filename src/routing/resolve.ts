@@ -1,3 +1,4 @@
+import type { AuthPolicy } from '../auth/policy.ts';
 import type { DeliveryPolicy, Endpoint, PayloadOptions, Routes } from '../config/routes.ts';
 import type { RecipientCallback } from './callback.ts';
 import { normalizeDomain } from './domain.ts';
@@ -26,6 +27,9 @@ export interface Target {
   readonly sync: { readonly timeoutMs: number } | null;
   /** The route refuses reply addresses whose token is not valid. */
   readonly requireValidToken: boolean;
+  /** The route's auth policy and delivery policy, as they stood at RCPT. */
+  readonly auth: AuthPolicy;
+  readonly delivery: DeliveryPolicy;
   /** The route's rules whose envelope conditions hold for this recipient, in order (routing/rules.ts). */
   readonly rules: readonly RuleCandidate[];
 }
@@ -61,7 +65,7 @@ export function resolveRecipient(routes: Routes, recipient: string, mailFrom = '
   // part before the tag is the whole key.
   const envelope = { localPart: unquoted, base: localPart, mailFrom };
   const rules = envelopeCandidates(route.rules, envelope);
-  const base = { recipient, domain, localPart, tag, payload: route.payload, sync: route.sync, requireValidToken: false, rules };
+  const base = { recipient, domain, localPart, tag, payload: route.payload, sync: route.sync, auth: route.auth, delivery: route.delivery, requireValidToken: false, rules };
   // A reply address is vouched for by its token, so the callback is not asked about it.
   const reply = route.replyTokens;
   if (reply && localPart === reply.localPart && !route.addresses.has(localPart)) {

@@ -32,7 +32,7 @@ export function classifySync(status: number, bodyStart: string): SyncOutcome {
 
 export interface SyncDelivery {
   /** POSTs one delivery as the worker would (same body, id, signature) and reads the verdict. */
-  deliver(job: DeliveryJob, endpoint: Endpoint, policy: DeliveryPolicy | undefined, timeoutMs: number): Promise<SyncOutcome>;
+  deliver(job: DeliveryJob, endpoint: Endpoint, policy: DeliveryPolicy, timeoutMs: number): Promise<SyncOutcome>;
   close(): Promise<void>;
 }
 
