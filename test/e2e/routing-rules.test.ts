@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +9,11 @@ import { makeKey, sign } from '../auth/signing.ts';
 import { startDnsServer, type DnsServer } from '../support/dns-server.ts';
 import { startEndpoint } from '../support/endpoint.ts';
 import { startMxpost } from '../support/mxpost.ts';
+import { runMxpost } from '../support/process.ts';
 import { startTestRedis } from '../support/redis.ts';
 import { sendMail, testMessage } from '../support/smtp-client.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const BIN = new URL('../../bin/mxpost', import.meta.url).pathname;
 
 // Rules through the whole service: real SMTP in, real endpoints, real Redis,
 // real DKIM signatures checked against a DNS server on loopback, and the
@@ -192,13 +191,13 @@ domains:
     const sent = await send(['review-cli@app.test'], { subject: 'held for the cli' });
     const id = `${/queued as (\S+)/.exec(sent.data!.text)![1]}-1`;
     const env = { MXPOST_REDIS_URL: redis.url, MXPOST_REDIS_PREFIX: mxpost.prefix };
-    const list = await cli(['held', 'list', '--route', 'APP.test'], env);
+    const list = await runMxpost(['held', 'list', '--route', 'APP.test'], env);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`^${id} {2}since \\S+ {2}rule review {2}app\\.test {2}review-cli@app\\.test {2}held for the cli$`, 'm'));
-    const release = await cli(['held', 'release', '--rule', 'review'], env);
+    const release = await runMxpost(['held', 'release', '--rule', 'review'], env);
     assert.equal(release.stdout.trim(), `released 1: ${id}`);
     await waitUntil(() => bySubject(main, 'held for the cli').length === 1);
-    const missing = await cli(['held', 'drop', id], env);
+    const missing = await runMxpost(['held', 'drop', id], env);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no held delivery/);
   });
@@ -216,14 +215,14 @@ domains:
     try {
       const file = join(dir, 'routes.yaml');
       await writeFile(file, `domains:\n  app.test:\n    url: https://app.test/in\n    recipients: [support]\n    rules:\n      - name: vip\n        match: { from: "*@vip.test", headers: { X-Level: gold } }\n        to: https://app.test/vip\n`);
-      const printed = await cli(['routes', 'test', 'support@app.test', '--from', 'boss@vip.test', '--header', 'X-Level: gold', '--routes', file], {});
+      const printed = await runMxpost(['routes', 'test', 'support@app.test', '--from', 'boss@vip.test', '--header', 'X-Level: gold', '--routes', file], {});
       assert.equal(printed.status, 0, printed.stderr);
       assert.match(printed.stdout, /rule vip \(priority 0, deliver\): matched/);
       assert.match(printed.stdout, /DATA {6}deliver \(rule vip\)/);
       assert.match(printed.stdout, /→ https:\/\/app\.test\/vip {2}unsigned/);
-      const other = await cli(['routes', 'test', 'support@app.test', '--from', 'boss@vip.test', '--routes', file, '--json'], {});
+      const other = await runMxpost(['routes', 'test', 'support@app.test', '--from', 'boss@vip.test', '--routes', file, '--json'], {});
       assert.equal(JSON.parse(other.stdout).outcome.rule, null);
-      const bad = await cli(['routes', 'test', 'support@app.test', '--header', 'nocolon', '--routes', file], {});
+      const bad = await runMxpost(['routes', 'test', 'support@app.test', '--header', 'nocolon', '--routes', file], {});
       assert.equal(bad.status, 78);
       assert.match(bad.stderr, /a header is "Name: value"/);
     } finally {
@@ -262,13 +261,3 @@ describe('a held delivery nobody releases', () => {
   });
 });
 
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}

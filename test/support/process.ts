@@ -49,3 +49,15 @@ export async function spawnMxpost(verb: string, env: Record<string, string>): Pr
     },
   };
 }
+
+/** One run of a command-line verb: `mxpost <args…>`, to its exit, with what it printed. */
+export function runMxpost(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
