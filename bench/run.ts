@@ -6,7 +6,7 @@
 //
 //   node bench/run.ts [--quick] [--profile | --profile-only] [--runs N] [--seconds S]
 //                     [--sizes 10k,200k] [--sessions 1,10,50] [--connections new,kept]
-//                     [--e2e-seconds S] [--no-big]
+//                     [--e2e-seconds S] [--no-big] [--systems haraka,mxpost-receiver,…]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     'e2e-seconds': { type: 'string' },
     'no-big': { type: 'boolean', default: false },
+    systems: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -58,6 +59,11 @@ const plan: Plan = {
 const e2eSeconds = Number(args['e2e-seconds'] ?? (quick ? 2 : 15));
 const big = !quick && !args['no-big'] && !args['profile-only'];
 const profileOnly = args['profile-only'];
+// A subset of the systems (their ids in harness/systems.ts), for a quicker before/after of one change.
+const chosen = args.systems ? new Set(args.systems.split(',')) : null;
+const unknown = chosen ? [...chosen].filter((id) => !SYSTEMS.some((s) => s.id === id)) : [];
+if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
+const systems = SYSTEMS.filter((s) => chosen === null || chosen.has(s.id));
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
 const root = new URL('..', import.meta.url).pathname;
@@ -117,7 +123,7 @@ try {
   if (!profileOnly) {
     const running = new Map<SystemId, Running>();
     cleanups.push(() => Promise.all([...running.values()].map((r) => r.stop())));
-    for (const system of SYSTEMS) {
+    for (const system of systems) {
       say(`starting ${system.label}`);
       running.set(system.id, await system.start(context));
     }
@@ -132,6 +138,7 @@ try {
     // End to end at half of the highest rate (median of its runs) the system accepted for this size.
     const e2eSize = sizes.includes('10k') ? '10k' : sizes[0]!;
     for (const id of ['mxpost-serve', 'mxpost-split'] as const) {
+      if (!running.has(id)) continue;
       const max = Math.max(0, ...cells.filter((c) => c.system === id && c.size === e2eSize).map((c) => c.rate?.median ?? 0));
       if (!max) continue;
       say(`end to end: ${id} at ${Math.round(max / 2)} msg/s for ${e2eSeconds} s`);
@@ -139,6 +146,7 @@ try {
     }
     if (bigMessage) {
       for (const id of ['mxpost-serve', 'mxpost-split'] as const) {
+        if (!running.has(id)) continue;
         say(`memory: 20 messages of 20 MB at once to ${id}`);
         bigResults.push(await measureBigMessages({ id, running: running.get(id)!, message: bigMessage, count: 20, postfix, watch, endpoint }));
       }
@@ -223,7 +231,7 @@ const header = [
     [...messages.values(), ...(bigMessage ? [bigMessage] : [])].map((m) => `${m.label} = ${m.bytes} bytes`).join(', '),
   `- logs and messages of this run: ${runDir.slice(root.length)}`,
 ];
-const text = formatReport({ header, systems: SYSTEMS, cells, endToEnd, big: bigResults, profiles });
+const text = formatReport({ header, systems, cells, endToEnd, big: bigResults, profiles });
 process.stdout.write(text);
 mkdirSync(join(scratch, 'results'), { recursive: true });
 writeFileSync(join(scratch, 'results', `${stamp}.md`), text);
