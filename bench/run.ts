@@ -7,6 +7,7 @@
 //   node bench/run.ts [--quick] [--profile | --profile-only] [--runs N] [--seconds S]
 //                     [--sizes 10k,200k] [--sessions 1,10,50] [--connections new,kept]
 //                     [--e2e-seconds S] [--no-big] [--systems haraka,mxpost-receiver,…]
+//                     [--baseline DIR]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +25,7 @@ import { summarizeProfile } from './harness/profile.ts';
 import { watchQueues } from './harness/queue-watch.ts';
 import { startDurableRedis } from './harness/redis.ts';
 import { formatReport, type Report } from './harness/report.ts';
-import { SYSTEMS, type BenchContext, type Running, type SystemId } from './harness/systems.ts';
+import { baselineReceiver, SYSTEMS, type BenchContext, type Running, type SystemId } from './harness/systems.ts';
 import { ensureHaraka, ensurePostfixTools, ToolUnavailableError } from './harness/tools.ts';
 
 /** Exit code of a bench that cannot run here (automake's SKIP), which the test suite reads as a skip. */
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     'e2e-seconds': { type: 'string' },
     'no-big': { type: 'boolean', default: false },
     systems: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -63,7 +65,7 @@ const profileOnly = args['profile-only'];
 const chosen = args.systems ? new Set(args.systems.split(',')) : null;
 const unknown = chosen ? [...chosen].filter((id) => !SYSTEMS.some((s) => s.id === id)) : [];
 if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
-const systems = SYSTEMS.filter((s) => chosen === null || chosen.has(s.id));
+const systems = [...SYSTEMS.filter((s) => chosen === null || chosen.has(s.id)), ...(args.baseline ? [baselineReceiver(args.baseline)] : [])];
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
 const root = new URL('..', import.meta.url).pathname;
