@@ -1,3 +1,4 @@
+import type { SplitterChunk } from '@zone-eu/mailsplit';
 import { MailParser } from 'mailparser';
 import type { Attachment, AttachmentStream, HeaderLines, MailParserOptions, MessageText } from 'mailparser';
 
@@ -19,11 +20,16 @@ export interface ReadMail {
  * conversion makes the `html` of a text part that stands beside an HTML part
  * outside multipart/alternative, and with it skipped, `html` gets an empty
  * segment there.
+ *
+ * `observe` sees every chunk of the parser's MIME splitter before the parser
+ * reads it, so that one split of the message serves the parser and the
+ * structure checks (structure.ts).
  */
-export function readMail(raw: Buffer, options: MailParserOptions): Promise<ReadMail> {
+export function readMail(raw: Buffer, options: MailParserOptions, observe?: (chunk: SplitterChunk) => void): Promise<ReadMail> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser(options);
     skipTextAsHtml(parser);
+    if (observe) observeChunks(parser, observe);
     let headerLines: HeaderLines | undefined;
     let content: MessageText | undefined;
     const attachments: Attachment[] = [];
@@ -97,4 +103,22 @@ export function readMail(raw: Buffer, options: MailParserOptions): Promise<ReadM
 function skipTextAsHtml(parser: MailParser): void {
   const toHtml = parser.textToHtml.bind(parser);
   parser.textToHtml = (text: string) => (parser.text === false ? toHtml(text) : '');
+}
+
+type ChunkReader = { processChunk?: (chunk: SplitterChunk, done: (err?: Error | null) => void) => void };
+
+/**
+ * MailParser hands each chunk its splitter yields to its `processChunk` method
+ * (internal to mailparser, whose version is pinned), one at a time. Without
+ * it, the message cannot be read as this module promises: that is an error,
+ * which parse.ts reports like any parser failure.
+ */
+function observeChunks(parser: MailParser, observe: (chunk: SplitterChunk) => void): void {
+  const reader = parser as unknown as ChunkReader;
+  const process = reader.processChunk;
+  if (typeof process !== 'function') throw new Error('this mailparser has no processChunk to observe (src/message/mail-reader.ts)');
+  reader.processChunk = (chunk, done) => {
+    observe(chunk);
+    process.call(parser, chunk, done);
+  };
 }

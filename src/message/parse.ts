@@ -1,3 +1,4 @@
+import type { SplitterChunk } from '@zone-eu/mailsplit';
 import type { MailParserOptions } from 'mailparser';
 import { parseAddresses } from './addresses.ts';
 import { readAttachment, type ParsedAttachment } from './attachments.ts';
@@ -8,7 +9,7 @@ import { firstMessageId, parseMessageIds } from './ids.ts';
 import { MessageRefusedError, PARSER_LIMITS } from './limits.ts';
 import type { MessageDocument, ParseWarning } from './payload.ts';
 import { extractReply } from './reply.ts';
-import { inspectStructure } from './structure.ts';
+import { createStructureInspector, inspectStructure } from './structure.ts';
 
 // cid: links stay in the HTML (readMail never inlines images as data: URLs,
 // which would carry attachment bytes past the per-route content limit), and
@@ -46,16 +47,24 @@ export interface ParsedMessage {
  * HARD_LIMITS is refused, with a MessageRefusedError.
  */
 export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
-  const structure = await inspectStructure(raw);
-  if (structure.refusal !== null) throw new MessageRefusedError(structure.refusal);
-  const warnings: ParseWarning[] = [...structure.warnings];
+  // One split of the message serves the parser and the structure checks.
+  const inspector = createStructureInspector();
+  let mail = await tryParse(raw, inspector.observe);
+  let warnings: ParseWarning[];
   let incomplete = false;
-  let mail = await tryParse(raw);
   if (mail instanceof Error) {
-    warnings.push({ code: 'parser-limit', message: `${mail.message}: only the top-level headers were read; the raw MIME is attached` });
+    // mailparser stopped (a limit, or what it cannot read): the structure is
+    // read again on its own, up to HARD_LIMITS, which decide between refusing
+    // the message and delivering its top-level headers with the raw MIME.
+    const structure = await inspectStructure(raw);
+    if (structure.refusal !== null) throw new MessageRefusedError(structure.refusal);
+    warnings = [...structure.warnings, { code: 'parser-limit', message: `${mail.message}: only the top-level headers were read; the raw MIME is attached` }];
     incomplete = true;
     const head = await tryParse(headBlock(raw));
     mail = head instanceof Error ? null : head;
+  } else {
+    // Under mailparser's limits, which are below HARD_LIMITS: nothing to refuse.
+    warnings = inspector.finish();
   }
   let text = mail?.text ?? null;
   const html = mail?.html ?? null;
@@ -80,10 +89,10 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
 }
 
 /** The parsed mail, null for no input, or the error mailparser gave up with. */
-async function tryParse(raw: Buffer): Promise<ReadMail | Error | null> {
+async function tryParse(raw: Buffer, observe?: (chunk: SplitterChunk) => void): Promise<ReadMail | Error | null> {
   if (raw.length === 0) return null;
   try {
-    return await readMail(raw, PARSER_OPTIONS);
+    return await readMail(raw, PARSER_OPTIONS, observe);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
