@@ -1,5 +1,6 @@
-import { arc, dkimVerify, type DNSResolver, type DKIMVerifyResult } from 'mailauth';
+import { arc, type DNSResolver, type DKIMVerifyResult } from 'mailauth';
 import { evaluateDmarc } from 'mailauth/lib/dmarc/index.js';
+import { createDkimVerifier } from './dkim.ts';
 import { dkimTags, readHeaderFields, withoutFields, type HeaderField } from './headers.ts';
 import type { Resolver } from './resolver.ts';
 import { formatAuthenticationResults } from './results-header.ts';
@@ -65,6 +66,8 @@ export type Authenticator = (input: AuthInput) => Promise<AuthReport>;
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const maxSignatures = options.maxDkimSignatures ?? MAX_DKIM_SIGNATURES;
+  // Parsed DKIM key records are kept across messages (dkim.ts).
+  const dkimVerify = createDkimVerifier();
 
   return async function authenticate(input) {
     const controller = new AbortController();
