@@ -6,7 +6,7 @@
 //
 //   node bench/run.ts [--quick] [--profile | --profile-only] [--runs N] [--seconds S]
 //                     [--sizes 10k,200k] [--sessions 1,10,50] [--connections new,kept]
-//                     [--e2e-seconds S] [--no-big] [--systems haraka,mxpost-receiver,…]
+//                     [--e2e-seconds S] [--e2e-rate R] [--no-big] [--systems haraka,mxpost-receiver,…]
 //                     [--baseline DIR]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     sessions: { type: 'string' },
     connections: { type: 'string' },
     'e2e-seconds': { type: 'string' },
+    'e2e-rate': { type: 'string' },
     'no-big': { type: 'boolean', default: false },
     systems: { type: 'string' },
     baseline: { type: 'string' },
@@ -59,6 +60,8 @@ const plan: Plan = {
   maxMessages: 20_000,
 };
 const e2eSeconds = Number(args['e2e-seconds'] ?? (quick ? 2 : 15));
+// A fixed offered rate for end to end (msg/s), instead of half of what each system accepted.
+const e2eRate = args['e2e-rate'] === undefined ? null : Number(args['e2e-rate']);
 const big = !quick && !args['no-big'] && !args['profile-only'];
 const profileOnly = args['profile-only'];
 // A subset of the systems (their ids in harness/systems.ts), for a quicker before/after of one change.
@@ -143,8 +146,9 @@ try {
       if (!running.has(id)) continue;
       const max = Math.max(0, ...cells.filter((c) => c.system === id && c.size === e2eSize).map((c) => c.rate?.median ?? 0));
       if (!max) continue;
-      say(`end to end: ${id} at ${Math.round(max / 2)} msg/s for ${e2eSeconds} s`);
-      endToEnd.push(await measureEndToEnd({ id, running: running.get(id)!, message: messages.get(e2eSize)!, rate: max / 2, seconds: e2eSeconds, endpoint, watch }));
+      const rate = e2eRate ?? max / 2;
+      say(`end to end: ${id} at ${Math.round(rate)} msg/s for ${e2eSeconds} s`);
+      endToEnd.push(await measureEndToEnd({ id, running: running.get(id)!, message: messages.get(e2eSize)!, rate, seconds: e2eSeconds, endpoint, watch }));
     }
     if (bigMessage) {
       for (const id of ['mxpost-serve', 'mxpost-split'] as const) {
