@@ -6,7 +6,8 @@
 //
 //   node bench/run.ts [--quick] [--profile | --profile-only] [--runs N] [--seconds S]
 //                     [--sizes 10k,200k] [--sessions 1,10,50] [--connections new,kept]
-//                     [--e2e-seconds S] [--no-big]
+//                     [--e2e-seconds S] [--e2e-rate R] [--no-big] [--systems haraka,mxpost-receiver,…]
+//                     [--baseline DIR]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +25,7 @@ import { summarizeProfile } from './harness/profile.ts';
 import { watchQueues } from './harness/queue-watch.ts';
 import { startDurableRedis } from './harness/redis.ts';
 import { formatReport, type Report } from './harness/report.ts';
-import { SYSTEMS, type BenchContext, type Running, type SystemId } from './harness/systems.ts';
+import { baselineReceiver, SYSTEMS, type BenchContext, type Running, type SystemId } from './harness/systems.ts';
 import { ensureHaraka, ensurePostfixTools, ToolUnavailableError } from './harness/tools.ts';
 
 /** Exit code of a bench that cannot run here (automake's SKIP), which the test suite reads as a skip. */
@@ -41,7 +42,10 @@ const { values: args } = parseArgs({
     sessions: { type: 'string' },
     connections: { type: 'string' },
     'e2e-seconds': { type: 'string' },
+    'e2e-rate': { type: 'string' },
     'no-big': { type: 'boolean', default: false },
+    systems: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -56,8 +60,15 @@ const plan: Plan = {
   maxMessages: 20_000,
 };
 const e2eSeconds = Number(args['e2e-seconds'] ?? (quick ? 2 : 15));
+// A fixed offered rate for end to end (msg/s), instead of half of what each system accepted.
+const e2eRate = args['e2e-rate'] === undefined ? null : Number(args['e2e-rate']);
 const big = !quick && !args['no-big'] && !args['profile-only'];
 const profileOnly = args['profile-only'];
+// A subset of the systems (their ids in harness/systems.ts), for a quicker before/after of one change.
+const chosen = args.systems ? new Set(args.systems.split(',')) : null;
+const unknown = chosen ? [...chosen].filter((id) => !SYSTEMS.some((s) => s.id === id)) : [];
+if (unknown.length > 0) throw new Error(`--systems: unknown ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
+const systems = [...SYSTEMS.filter((s) => chosen === null || chosen.has(s.id)), ...(args.baseline ? [baselineReceiver(args.baseline)] : [])];
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
 const root = new URL('..', import.meta.url).pathname;
@@ -117,7 +128,7 @@ try {
   if (!profileOnly) {
     const running = new Map<SystemId, Running>();
     cleanups.push(() => Promise.all([...running.values()].map((r) => r.stop())));
-    for (const system of SYSTEMS) {
+    for (const system of systems) {
       say(`starting ${system.label}`);
       running.set(system.id, await system.start(context));
     }
@@ -132,13 +143,16 @@ try {
     // End to end at half of the highest rate (median of its runs) the system accepted for this size.
     const e2eSize = sizes.includes('10k') ? '10k' : sizes[0]!;
     for (const id of ['mxpost-serve', 'mxpost-split'] as const) {
+      if (!running.has(id)) continue;
       const max = Math.max(0, ...cells.filter((c) => c.system === id && c.size === e2eSize).map((c) => c.rate?.median ?? 0));
       if (!max) continue;
-      say(`end to end: ${id} at ${Math.round(max / 2)} msg/s for ${e2eSeconds} s`);
-      endToEnd.push(await measureEndToEnd({ id, running: running.get(id)!, message: messages.get(e2eSize)!, rate: max / 2, seconds: e2eSeconds, endpoint, watch }));
+      const rate = e2eRate ?? max / 2;
+      say(`end to end: ${id} at ${Math.round(rate)} msg/s for ${e2eSeconds} s`);
+      endToEnd.push(await measureEndToEnd({ id, running: running.get(id)!, message: messages.get(e2eSize)!, rate, seconds: e2eSeconds, endpoint, watch }));
     }
     if (bigMessage) {
       for (const id of ['mxpost-serve', 'mxpost-split'] as const) {
+        if (!running.has(id)) continue;
         say(`memory: 20 messages of 20 MB at once to ${id}`);
         bigResults.push(await measureBigMessages({ id, running: running.get(id)!, message: bigMessage, count: 20, postfix, watch, endpoint }));
       }
@@ -223,7 +237,7 @@ const header = [
     [...messages.values(), ...(bigMessage ? [bigMessage] : [])].map((m) => `${m.label} = ${m.bytes} bytes`).join(', '),
   `- logs and messages of this run: ${runDir.slice(root.length)}`,
 ];
-const text = formatReport({ header, systems: SYSTEMS, cells, endToEnd, big: bigResults, profiles });
+const text = formatReport({ header, systems, cells, endToEnd, big: bigResults, profiles });
 process.stdout.write(text);
 mkdirSync(join(scratch, 'results'), { recursive: true });
 writeFileSync(join(scratch, 'results', `${stamp}.md`), text);

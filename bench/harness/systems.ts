@@ -37,7 +37,7 @@ export interface System {
   start(context: BenchContext): Promise<Running>;
 }
 
-export type SystemId = 'smtp-sink' | 'bare' | 'haraka' | 'naive' | 'mxpost-receiver' | 'mxpost-split' | 'mxpost-serve';
+export type SystemId = 'smtp-sink' | 'bare' | 'haraka' | 'naive' | 'mxpost-receiver' | 'mxpost-split' | 'mxpost-serve' | 'mxpost-receiver-baseline';
 
 const node = process.execPath;
 const here = (path: string) => new URL(path, import.meta.url).pathname;
@@ -120,7 +120,7 @@ const haraka: System = {
 };
 
 /** mxpost in one role or two, as `bin/mxpost` runs in production, with its own Redis prefix. */
-function mxpost(id: SystemId, label: string, roles: readonly ('serve' | 'receiver' | 'worker')[]): System {
+function mxpost(id: SystemId, label: string, roles: readonly ('serve' | 'receiver' | 'worker')[], bin = BIN): System {
   return {
     id,
     label,
@@ -152,7 +152,7 @@ function mxpost(id: SystemId, label: string, roles: readonly ('serve' | 'receive
         MXPOST_MAX_MESSAGES_PER_CONNECTION: '1000000',
       };
       const children = roles.map((role) =>
-        spawnLogged(`${id}-${role}`, BIN, [role], { env: role === 'worker' ? env : { ...env, ...context.receiverEnv }, logDir: context.runDir }),
+        spawnLogged(`${id}-${role}`, bin, [role], { env: role === 'worker' ? env : { ...env, ...context.receiverEnv }, logDir: context.runDir }),
       );
       try {
         await Promise.all(children.map((child) => waitForLog(child, /"action":"start"/)));
@@ -163,6 +163,22 @@ function mxpost(id: SystemId, label: string, roles: readonly ('serve' | 'receive
       return started(children, port, { prefix, delivers: roles.some((r) => r !== 'receiver') });
     },
   };
+}
+
+/**
+ * The receiver of another checkout of mxpost (`--baseline DIR`: a copy of an
+ * earlier commit with its own node_modules), measured in the same run as this
+ * one, so that a change is compared before and after under the same load.
+ */
+export function baselineReceiver(dir: string): System {
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return dir;
+    }
+  })();
+  return mxpost('mxpost-receiver-baseline', `mxpost receiver, baseline (${commit})`, ['receiver'], join(dir, 'bin/mxpost'));
 }
 
 export const SYSTEMS: readonly System[] = [

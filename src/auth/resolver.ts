@@ -41,7 +41,7 @@ export function createResolver(options: ResolverOptions): Resolver {
   async function lookup(key: string, name: string, type: RecordType): Promise<Cached> {
     try {
       const answer = await query(name, type);
-      const result = { answer };
+      const result = { answer: { ...answer, records: deepFreeze(answer.records) } };
       cache.set(key, result, answer.ttl, key.length + JSON.stringify(answer.records).length);
       return result;
     } catch (err) {
@@ -70,11 +70,37 @@ export function createResolver(options: ResolverOptions): Resolver {
         }
         result = await pending;
       }
-      // Every caller gets its own copy: mailauth sorts MX lists in place and writes onto errors.
-      if ('error' in result) throw new DnsError(result.error.code, result.error.message);
-      return structuredClone(result.answer.records);
+      // Every caller gets its own error (mailauth writes onto errors) and its own
+      // list (mailauth sorts MX lists in place); the records in it are shared,
+      // frozen, as nothing in mailauth writes to them.
+      if ('error' in result) throw answeredError(result.error.code, result.error.message);
+      return result.answer.records.slice() as Records;
     },
   };
+}
+
+/** The records of an answer, frozen all the way down before they are shared. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The error of an answer already known (a cached NXDOMAIN or NODATA, which every
+ * message from a domain without DMARC meets): without a stack, which would only
+ * show this line, and is the dear part of making an Error.
+ */
+function answeredError(code: DnsErrorCode, message: string): DnsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new DnsError(code, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**

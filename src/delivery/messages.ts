@@ -67,6 +67,14 @@ const ADDRESSES = 50;
 const BATCH = 200;
 const SCAN_LIMIT = 5000;
 
+// KEYS: the summary, the sorted set. ARGV: summary JSON, retention ms, receive time, queue id, trim bound.
+const RECORD_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
 /** The summary of one accepted message, from the jobs the receiver stored for it. */
 export function summarizeMessage(jobs: readonly DeliveryJob[]): MessageSummary {
   const first = jobs[0]!.payload;
@@ -150,15 +158,11 @@ export function createMessageIndex(options: { redis: Redis; prefix: string; rete
   /**
    * Records one accepted message: one round trip, which also drops entries
    * older than the retention from the set (their summaries have expired).
+   * One script rather than MULTI: an ioredis MULTI is a Pipeline, which copies
+   * every BullMQ script defined on the connection onto itself, for each message.
    */
   async function record(summary: MessageSummary): Promise<void> {
-    await redis
-      .multi()
-      .set(key(summary.queueId), JSON.stringify(summary), 'PX', retentionMs)
-      .zadd(setKey, Date.parse(summary.receivedAt), summary.queueId)
-      .zremrangebyscore(setKey, '-inf', `(${now() - retentionMs}`)
-      .pexpire(setKey, retentionMs)
-      .exec();
+    await redis.eval(RECORD_SCRIPT, 2, key(summary.queueId), setKey, JSON.stringify(summary), retentionMs, Date.parse(summary.receivedAt), summary.queueId, `(${now() - retentionMs}`);
   }
 
   return {

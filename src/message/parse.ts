@@ -1,26 +1,24 @@
-import { simpleParser } from 'mailparser';
-import type { ParsedMail, SimpleParserOptions } from 'mailparser';
+import type { SplitterChunk } from '@zone-eu/mailsplit';
+import type { MailParserOptions } from 'mailparser';
 import { parseAddresses } from './addresses.ts';
 import { readAttachment, type ParsedAttachment } from './attachments.ts';
+import { readMail, type ReadMail } from './mail-reader.ts';
 import { parseDate } from './date.ts';
 import { decodeField, headersByName, rawValues, readRawFields } from './headers.ts';
 import { firstMessageId, parseMessageIds } from './ids.ts';
 import { MessageRefusedError, PARSER_LIMITS } from './limits.ts';
 import type { MessageDocument, ParseWarning } from './payload.ts';
 import { extractReply } from './reply.ts';
-import { inspectStructure } from './structure.ts';
+import { createStructureInspector, inspectStructure } from './structure.ts';
 
-const PARSER_OPTIONS: SimpleParserOptions = {
+// cid: links stay in the HTML (readMail never inlines images as data: URLs,
+// which would carry attachment bytes past the per-route content limit), and
+// textAsHtml is not built (mail-reader.ts).
+const PARSER_OPTIONS: MailParserOptions = {
   checksumAlgo: 'sha256',
-  // Left alone, simpleParser inlines every cid: image into the HTML as a data:
-  // URL, which would carry attachment bytes past the per-route content limit.
-  keepCidLinks: true,
-  // Links are found only to build textAsHtml, which the document does not carry;
-  // linkify-it is where crafted text once backtracked for seconds.
+  // Links are found only for HTML made from text; linkify-it is where crafted
+  // text once backtracked for seconds.
   skipTextLinks: true,
-  // skipTextToHtml would save building textAsHtml too, but it leaves a stray
-  // '<br/>' in html wherever a text part sits beside an HTML part outside
-  // multipart/alternative.
   maxHtmlLengthToParse: PARSER_LIMITS.htmlToTextChars,
   maxChildNodes: PARSER_LIMITS.parts,
   maxHeadSize: PARSER_LIMITS.headBytes,
@@ -49,19 +47,27 @@ export interface ParsedMessage {
  * HARD_LIMITS is refused, with a MessageRefusedError.
  */
 export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
-  const structure = await inspectStructure(raw);
-  if (structure.refusal !== null) throw new MessageRefusedError(structure.refusal);
-  const warnings: ParseWarning[] = [...structure.warnings];
+  // One split of the message serves the parser and the structure checks.
+  const inspector = createStructureInspector();
+  let mail = await tryParse(raw, inspector.observe);
+  let warnings: ParseWarning[];
   let incomplete = false;
-  let mail = await tryParse(raw);
   if (mail instanceof Error) {
-    warnings.push({ code: 'parser-limit', message: `${mail.message}: only the top-level headers were read; the raw MIME is attached` });
+    // mailparser stopped (a limit, or what it cannot read): the structure is
+    // read again on its own, up to HARD_LIMITS, which decide between refusing
+    // the message and delivering its top-level headers with the raw MIME.
+    const structure = await inspectStructure(raw);
+    if (structure.refusal !== null) throw new MessageRefusedError(structure.refusal);
+    warnings = [...structure.warnings, { code: 'parser-limit', message: `${mail.message}: only the top-level headers were read; the raw MIME is attached` }];
     incomplete = true;
     const head = await tryParse(headBlock(raw));
     mail = head instanceof Error ? null : head;
+  } else {
+    // Under mailparser's limits, which are below HARD_LIMITS: nothing to refuse.
+    warnings = inspector.finish();
   }
   let text = mail?.text ?? null;
-  const html = typeof mail?.html === 'string' ? mail.html : null;
+  const html = mail?.html ?? null;
   let conversionError = mail?.textConversionError ?? null;
   // mailparser renders HTML as text only when the HTML is the whole message;
   // HTML beside attachments, with no text part, is rendered here by the same
@@ -83,10 +89,10 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
 }
 
 /** The parsed mail, null for no input, or the error mailparser gave up with. */
-async function tryParse(raw: Buffer): Promise<ParsedMail | Error | null> {
+async function tryParse(raw: Buffer, observe?: (chunk: SplitterChunk) => void): Promise<ReadMail | Error | null> {
   if (raw.length === 0) return null;
   try {
-    return await simpleParser(raw, PARSER_OPTIONS);
+    return await readMail(raw, PARSER_OPTIONS, observe);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -103,7 +109,7 @@ function headBlock(raw: Buffer): Buffer {
   return end < 0 ? Buffer.alloc(0) : raw.subarray(0, end);
 }
 
-function toDocument(mail: ParsedMail | null, size: number, text: string | null, html: string | null, warnings: ParseWarning[]): ParsedDocument {
+function toDocument(mail: ReadMail | null, size: number, text: string | null, html: string | null, warnings: ParseWarning[]): ParsedDocument {
   const fields = readRawFields(mail?.headerLines);
   const headers = fields.map(decodeField);
   // From, Sender, Reply-To, Subject and Date may appear once (RFC 5322 3.6);

@@ -14,18 +14,23 @@ export interface Structure {
 }
 
 const ENCODED_WORD_CHARSET = /=\?([^?*\s]+)(?:\*[^?\s]*)?\?[bq]\?/gi;
-// What may stand in a base64 body besides the alphabet: padding and line breaks.
-const FOREIGN_TO_BASE64 = /[^A-Za-z0-9+/=\r\n\t ]/;
-const BASE64_ALPHABET = /[A-Za-z0-9+/]/;
 
 /**
- * Walks the message with mailparser's own splitter, which reads structure
- * only, to find what mailparser silently mends: multiparts never closed,
- * base64 with foreign bytes, header lines without a name, charsets nobody
- * knows. It also counts parts and header bytes against HARD_LIMITS, which are
- * above mailparser's, so it sees what mailparser would refuse to read.
+ * Finds, in the chunks of mailparser's own splitter (which reads structure
+ * only), what mailparser silently mends: multiparts never closed, base64 with
+ * foreign bytes, header lines without a name, charsets nobody knows. It sees
+ * the chunks the parser reads, as the parser reads them (mail-reader.ts), so
+ * the message is split once.
  */
-export async function inspectStructure(raw: Buffer): Promise<Structure> {
+export interface StructureInspector {
+  observe(chunk: SplitterChunk): void;
+  /** Broken MIME, each kind reported once per part: called once, after the last chunk. */
+  finish(): ParseWarning[];
+  /** The splitter itself failed: what it read so far is reported, with why it stopped. */
+  unreadable(err: Error): void;
+}
+
+export function createStructureInspector(): StructureInspector {
   const warnings: ParseWarning[] = [];
   const seen = new Set<string>();
   const warn = (code: ParseWarning['code'], message: string) => {
@@ -35,12 +40,9 @@ export async function inspectStructure(raw: Buffer): Promise<Structure> {
   };
   const multiparts: { part: string; boundary: string }[] = [];
   const closed = new Set<string>();
-  const base64 = new Map<MimeNode, { bad: boolean; padded: boolean }>();
-
-  const splitter = new mailsplit.Splitter({ maxHeadSize: HARD_LIMITS.headBytes, maxChildNodes: HARD_LIMITS.parts });
-  splitter.end(raw);
-  try {
-    for await (const chunk of splitter as AsyncIterable<SplitterChunk>) {
+  const base64 = new Map<MimeNode, Base64State>();
+  return {
+    observe(chunk) {
       if (chunk.type === 'node') {
         inspectNode(chunk, warn);
         if (chunk.multipart && chunk._boundary) multiparts.push({ part: partName(chunk), boundary: chunk._boundary.toString('latin1') });
@@ -51,21 +53,42 @@ export async function inspectStructure(raw: Buffer): Promise<Structure> {
         const state = base64.get(chunk.node);
         if (state) scanBase64(chunk.value, state);
       }
-    }
+    },
+    unreadable(err) {
+      warn('parser-limit', `MIME structure unreadable: ${err.message}`);
+    },
+    finish() {
+      for (const { part, boundary } of multiparts) {
+        if (!closed.has(boundary)) warn('unclosed-multipart', `${part}: no closing delimiter "--${boundary}--"; the last part runs to the end of the message`);
+      }
+      for (const [node, state] of base64) {
+        if (state.bad) warn('invalid-base64', `${partName(node)}: base64 content with characters outside base64, or data after its padding; decoded what could be read`);
+      }
+      return warnings;
+    },
+  };
+}
+
+/**
+ * A pass of its own over the structure, for a message mailparser gave up on:
+ * it counts parts and header bytes against HARD_LIMITS, which are above
+ * mailparser's, so it tells a message to refuse from one delivered with its
+ * headers and raw MIME.
+ */
+export async function inspectStructure(raw: Buffer): Promise<Structure> {
+  const inspector = createStructureInspector();
+  const splitter = new mailsplit.Splitter({ maxHeadSize: HARD_LIMITS.headBytes, maxChildNodes: HARD_LIMITS.parts });
+  splitter.end(raw);
+  try {
+    for await (const chunk of splitter as AsyncIterable<SplitterChunk>) inspector.observe(chunk);
   } catch (err) {
     if ((err as { code?: string }).code === 'EMAXLEN') {
-      return { warnings, refusal: `${(err as Error).message} (limits: ${HARD_LIMITS.parts} parts, ${HARD_LIMITS.headBytes} header bytes per part)` };
+      return { warnings: inspector.finish(), refusal: `${(err as Error).message} (limits: ${HARD_LIMITS.parts} parts, ${HARD_LIMITS.headBytes} header bytes per part)` };
     }
     // The splitter reads any bytes; should it still fail, parsing proceeds without its findings.
-    warn('parser-limit', `MIME structure unreadable: ${(err as Error).message}`);
+    inspector.unreadable(err as Error);
   }
-  for (const { part, boundary } of multiparts) {
-    if (!closed.has(boundary)) warn('unclosed-multipart', `${part}: no closing delimiter "--${boundary}--"; the last part runs to the end of the message`);
-  }
-  for (const [node, state] of base64) {
-    if (state.bad) warn('invalid-base64', `${partName(node)}: base64 content with characters outside base64, or data after its padding; decoded what could be read`);
-  }
-  return { warnings, refusal: null };
+  return { warnings: inspector.finish(), refusal: null };
 }
 
 function inspectNode(node: MimeNode, warn: (code: ParseWarning['code'], message: string) => void): void {
@@ -112,23 +135,27 @@ function* closingDelimiters(chunk: MessageChunk): Generator<string> {
   }
 }
 
-/**
- * Tracks, across the chunks of one body, foreign bytes and data after padding.
- * Regular expressions over the Latin-1 text, not a loop over bytes: V8 runs
- * these single-character classes several times faster.
- */
-function scanBase64(bytes: Buffer, state: { bad: boolean; padded: boolean }): void {
+interface Base64State {
+  bad: boolean;
+  padded: boolean;
+}
+
+// A base64 body: the alphabet, then from the first "=" on only padding; line
+// breaks and blanks anywhere. One regular expression over the chunk's Latin-1
+// text reads it in one pass: V8 runs it about twice as fast as a loop over the
+// bytes through a lookup table (measured: 0.5-0.9 against 1.1-1.3 ms per 200 KB).
+const UNPADDED = /^[A-Za-z0-9+/\r\n\t ]*(=[=\r\n\t ]*)?$/;
+const NOT_PADDING = /[^=\r\n\t ]/;
+
+/** Tracks, across the chunks of one body, foreign bytes and data after padding. */
+function scanBase64(bytes: Buffer, state: Base64State): void {
   if (state.bad) return;
   const text = bytes.toString('latin1');
-  if (FOREIGN_TO_BASE64.test(text)) {
-    state.bad = true;
+  if (state.padded) {
+    if (NOT_PADDING.test(text)) state.bad = true;
     return;
   }
-  const padding = text.indexOf('=');
-  if (state.padded && BASE64_ALPHABET.test(text)) state.bad = true;
-  else if (padding >= 0) {
-    // Only padding and line breaks may follow the first "=".
-    state.padded = true;
-    if (BASE64_ALPHABET.test(text.slice(padding))) state.bad = true;
-  }
+  const match = UNPADDED.exec(text);
+  if (match === null) state.bad = true;
+  else if (match[1] !== undefined) state.padded = true;
 }

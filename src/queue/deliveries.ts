@@ -114,17 +114,32 @@ export function createDeliveryQueue(options: {
         const store = async () => {
           await durability?.before();
           if (signal?.aborted) throw new EnqueueError('the client was answered before the deliveries were stored');
-          // The message first: a job never runs without it. If the jobs then fail
-          // to store, the message expires unread.
           // The message is written on the connection directly: wait, as BullMQ does
           // for its own commands, until it is ready (within the deadline above).
           await queue.waitUntilReady();
-          const writes = options.connection.pipeline();
-          for (const [queueId, message] of shared) writes.set(messageKey(options.prefix, queueId), JSON.stringify(message), 'PX', keepMs);
-          for (const [err] of (await writes.exec()) ?? []) if (err) throw err;
+          // The message and its jobs in one round trip: the message's SET is sent
+          // first, then the jobs, on the one connection BullMQ shares (BullMQ
+          // wraps it, it does not duplicate it), and Redis runs a connection's
+          // commands in the order they came. So a job is never stored before its
+          // message. If the jobs fail, the message expires unread.
+          const written = [...shared].map(([queueId, message]) => options.connection.set(messageKey(options.prefix, queueId), JSON.stringify(message), 'PX', keepMs));
+          // One job (one route, the usual case) goes in as one command; addBulk
+          // builds an ioredis Pipeline, which copies every BullMQ script onto itself.
           // A held delivery waits, delayed, until released; unreleased, it comes due
           // after the retention and the worker dead-letters it.
-          await queue.addBulk(stored.map((data) => ({ name: 'deliver', data, opts: { jobId: data.deliveryId, ...(data.held ? { delay: options.retentionMs } : {}) } })));
+          const opts = (data: StoredDeliveryJob) => ({ jobId: data.deliveryId, ...(data.held ? { delay: options.retentionMs } : {}) });
+          const added =
+            stored.length === 1
+              ? queue.add('deliver', stored[0]!, opts(stored[0]!))
+              : queue.addBulk(stored.map((data) => ({ name: 'deliver', data, opts: opts(data) })));
+          const [messages, jobs] = await Promise.allSettled([Promise.all(written), added]);
+          if (messages.status === 'rejected') {
+            // Redis refused the message but took its jobs (Redis runs them after
+            // it): take the jobs back, so that none is left without its message.
+            if (jobs.status === 'fulfilled') await Promise.allSettled(stored.map((data) => queue.remove(data.deliveryId)));
+            throw messages.reason;
+          }
+          if (jobs.status === 'rejected') throw jobs.reason;
           await durability?.after(timeoutMs);
         };
         await Promise.race([store(), deadline]);

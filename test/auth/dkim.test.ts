@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dkimSign, dkimVerify, type DNSResolver } from 'mailauth';
 import { MAX_DKIM_SIGNATURES } from '../../src/auth/authenticate.ts';
+import { createDkimVerifier } from '../../src/auth/dkim.ts';
 import { senderZone, startAuthHarness, type AuthHarness } from './harness.ts';
-import { composeSignedByNodemailer, makeKey, message, sign } from './signing.ts';
+import { composeSignedByNodemailer, makeKey, message, sign, type DkimKey } from './signing.ts';
 
 // DKIM verdicts on messages signed by real signers with keys made here, the keys
 // published by a DNS server on loopback.
@@ -141,4 +142,31 @@ describe('DKIM', () => {
     const [verdict] = await dkimOf(await sign(message({ from: 'a@slowkey.test' }), slow));
     assert.equal(verdict?.result, 'temperror');
   });
+});
+
+// dkim.ts keeps parsed key records across messages; what DNS answers for each
+// message still decides. (The resolver is a function here: the DNS edge.)
+test('verifies each message against the key DNS publishes for it, when a parsed record is kept across messages', async () => {
+  const first = makeKey('rotate.test', 'k1');
+  const second = makeKey('rotate.test', 'k1');
+  const name = `${first.selector}._domainkey.${first.domain}`;
+  const recordOf = (key: DkimKey) => (key.zone[name]![0] as { TXT: string }).TXT;
+  let published = recordOf(first);
+  const asked: string[] = [];
+  const resolver = (async (domain: string, type: string) => {
+    asked.push(`${type} ${domain}`);
+    return [[published]];
+  }) as unknown as DNSResolver;
+  const verify = createDkimVerifier();
+  const signedByFirst = await sign(message({ from: 'a@rotate.test' }), first);
+  const results = async (raw: Buffer) => (await verify(raw, { resolver })).results.map((r) => r.status.result);
+
+  assert.deepEqual(await results(signedByFirst), ['pass']);
+  assert.deepEqual(await results(signedByFirst), ['pass']);
+  assert.deepEqual(asked, [`TXT ${name}`, `TXT ${name}`], 'DNS is asked for every message');
+  published = recordOf(second);
+  assert.deepEqual(await results(signedByFirst), ['fail'], 'the replaced key no longer verifies');
+  assert.deepEqual(await results(await sign(message({ from: 'a@rotate.test' }), second)), ['pass']);
+  published = 'v=DKIM1; k=rsa; p=';
+  assert.deepEqual(await results(signedByFirst), ['neutral'], 'a revoked key (empty p=) is no key');
 });

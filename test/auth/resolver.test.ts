@@ -101,11 +101,15 @@ describe('DNS resolver against a DNS server on loopback', () => {
     assert.deepEqual(dns.queries, ['MX example.test']);
   });
 
-  test('gives every caller its own copy of a cached answer (mailauth sorts MX lists in place)', async () => {
+  test('gives every caller its own list of a cached answer (mailauth sorts MX lists in place), and records no caller can change', async () => {
     const resolver = createResolver({ servers: servers(), timeoutMs: 1000, now });
-    const first = (await resolver.resolve('example.test', 'MX')) as { exchange: string }[];
-    first[0]!.exchange = 'changed.test';
+    const first = (await resolver.resolve('example.test', 'MX')) as { exchange: string; priority?: number }[];
     first.push({ exchange: 'added.test' });
+    first.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    // The records themselves are shared between callers, frozen rather than copied for each.
+    assert.throws(() => {
+      first.find((mx) => mx.exchange === 'mx.example.test')!.exchange = 'changed.test';
+    }, TypeError);
     assert.deepEqual(await resolver.resolve('example.test', 'MX'), [{ exchange: 'mx.example.test', priority: 10 }]);
   });
 

@@ -157,6 +157,16 @@ test('reads text and html from multipart/alternative', async () => {
   assert.deepEqual(doc.attachments, []);
 });
 
+test('renders a text part beside an HTML part outside multipart/alternative into html, escaped, as mailparser does', async () => {
+  // mail-reader.ts skips mailparser's text-to-HTML conversion once the parts
+  // are read (textAsHtml); the html of a mixed message still needs it.
+  const doc = await parseText(
+    'Subject: mixed\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nFirst <part> at https://example.com/x\n\nsecond para\n--b\nContent-Type: text/html\n\n<p>Second part</p>\n--b--\n',
+  );
+  assert.equal(doc.html, '<p>First &lt;part&gt; at https://example.com/x</p><p>second para</p><br/>\n<p>Second part</p>');
+  assert.equal(doc.text, 'First <part> at https://example.com/x\n\nsecond para\nSecond part');
+});
+
 test('describes each attachment with filename, content type, decoded size, Content-ID and disposition', async () => {
   const doc = await parseFixture('attachment.eml');
   assert.deepEqual(
