@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRoutes } from '../../src/config/routes.ts';
-import { buildPayloads } from '../../src/message/build.ts';
-import { parseMessage } from '../../src/message/parse.ts';
 import { joinPayload, splitPayloads } from '../../src/message/stored.ts';
-import { planDeliveries, resolveRecipient } from '../../src/routing/resolve.ts';
-import type { ReceivedMessage } from '../../src/smtp/receiver.ts';
-import { crlf } from './support.ts';
+import { buildTestPayloads, crlf } from './support.ts';
 
 const routes = parseRoutes(
   `
@@ -24,17 +20,7 @@ async function payloadsFor(rcptTo: string[]) {
   const raw = crlf(
     `From: a@sender.test\nTo: x@full.test\nSubject: stored once\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n${a}\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n${b}\n--b--\n`,
   );
-  const targets = rcptTo.map((address) => {
-    const r = resolveRecipient(routes, address);
-    assert.ok(r.ok);
-    return r.target;
-  });
-  const received: ReceivedMessage = {
-    raw, receivedAt: new Date('2026-11-28T10:00:00Z'), mailFrom: 'a@sender.test', targets, remoteAddress: '192.0.2.1', remotePort: 1, helo: 'h',
-    tls: null, smtpUtf8: false, eightBitMime: false,
-  };
-  const parsed = await parseMessage(raw);
-  return buildPayloads({ queueId: 'Q', received, parsed, plans: planDeliveries(targets), deliveryId: (q, i) => `${q}-${i + 1}` }).map((p) => p.payload);
+  return (await buildTestPayloads(routes, raw, rcptTo)).map((p) => p.payload);
 }
 
 test('gives back each delivery\'s payload exactly from the shared message and its own part', async () => {

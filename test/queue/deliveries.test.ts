@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { parseRoutes } from '../../src/config/routes.ts';
-import { buildPayloads } from '../../src/message/build.ts';
-import { parseMessage } from '../../src/message/parse.ts';
 import { createRedisConnection } from '../../src/queue/connection.ts';
 import { createDeliveryQueue, EnqueueError, messageKey, type DeliveryJob } from '../../src/queue/deliveries.ts';
-import { planDeliveries, resolveRecipient } from '../../src/routing/resolve.ts';
-import type { ReceivedMessage } from '../../src/smtp/receiver.ts';
-import { crlf } from '../message/support.ts';
+import { buildTestPayloads, crlf } from '../message/support.ts';
 import { startTestRedis } from '../support/redis.ts';
 
 const routes = parseRoutes(
@@ -22,17 +18,7 @@ domains:
 
 async function jobsFor(queueId: string, rcptTo: string[]): Promise<DeliveryJob[]> {
   const raw = crlf(`From: a@sender.test\nTo: x@one.test\nSubject: stored\nContent-Type: text/plain\n\nhello\n`);
-  const targets = rcptTo.map((address) => {
-    const r = resolveRecipient(routes, address);
-    assert.ok(r.ok);
-    return r.target;
-  });
-  const received: ReceivedMessage = {
-    raw, receivedAt: new Date('2026-11-28T10:00:00Z'), mailFrom: 'a@sender.test', targets, remoteAddress: '192.0.2.1', remotePort: 1, helo: 'h',
-    tls: null, smtpUtf8: false, eightBitMime: false,
-  };
-  const plans = planDeliveries(targets);
-  const built = buildPayloads({ queueId, received, parsed: await parseMessage(raw), plans, deliveryId: (q, i) => `${q}-${i + 1}` });
+  const built = await buildTestPayloads(routes, raw, rcptTo, queueId);
   return built.map(({ plan, payload }) => ({ deliveryId: payload.id, queueId, domain: plan.domain, address: null, url: plan.endpoint.url, windowStartedAt: 0, payload }));
 }
 
