@@ -88,7 +88,9 @@ export function stateBadge(state: string): Markup {
 }
 
 /** A message's deliveries in one badge: the worst state wins; "2 of 3" when they differ. */
-export function messageStateBadge(states: readonly string[]): Markup {
+export function messageStateBadge(states: readonly string[], dropped = 0): Markup {
+  // Every recipient dropped by a rule: accepted, and nothing to deliver.
+  if (states.length === 0 && dropped > 0) return badge('dropped', 'muted');
   const order = ['dead-letter', 'held', 'delayed', 'active', 'waiting', 'prioritized', 'waiting-children', 'unknown', 'completed'];
   const worst = [...states].sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] ?? 'unknown';
   const [label, tone] = STATES[worst] ?? [worst, 'muted'];

@@ -28,6 +28,8 @@ export interface MessageSummary {
   /** The routes-file domains the message went to, one per delivery. */
   readonly routes: readonly string[];
   readonly deliveries: readonly string[];
+  /** Recipients a routing rule dropped: accepted, and delivered nowhere. */
+  readonly dropped?: readonly { readonly recipient: string; readonly rule: string }[];
   readonly auth: AuthSummary | null;
   readonly size: number;
   readonly attachments: number;
@@ -75,23 +77,34 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
-/** The summary of one accepted message, from the jobs the receiver stored for it. */
-export function summarizeMessage(jobs: readonly DeliveryJob[]): MessageSummary {
-  const first = jobs[0]!.payload;
+/** A message as accepted: the jobs stored for it, and the recipients rules dropped. */
+export interface AcceptedMessage {
+  readonly queueId: string;
+  readonly jobs: readonly DeliveryJob[];
+  readonly dropped: readonly { readonly recipient: string; readonly domain: string; readonly rule: string }[];
+  /** A payload of the message, for what every delivery shares: the first job's, or one made for the dropped. */
+  readonly payload: Payload;
+}
+
+/** The summary of one accepted message, from what the receiver stored (or dropped) for it. */
+export function summarizeMessage(accepted: AcceptedMessage): MessageSummary {
+  const { jobs, dropped } = accepted;
+  const first = accepted.payload;
   const m = first.message;
   const auth = first.auth;
   const cut = (list: readonly EmailAddress[]) => list.slice(0, ADDRESSES).map((a) => ({ name: a.name.slice(0, 200), address: a.address.slice(0, 320) }));
   return {
-    queueId: jobs[0]!.queueId,
+    queueId: accepted.queueId,
     receivedAt: first.receivedAt,
     mailFrom: first.envelope.mailFrom,
-    rcptTo: jobs.flatMap((job) => job.payload.envelope.rcptTo),
+    rcptTo: [...jobs.flatMap((job) => job.payload.envelope.rcptTo), ...dropped.map((d) => d.recipient)],
     from: cut(m.from),
     to: cut([...m.to, ...m.cc]),
     subject: m.subject.slice(0, SUBJECT_CHARS),
     messageId: m.messageId?.slice(0, 500) ?? null,
-    routes: jobs.map((job) => job.domain),
+    routes: [...new Set([...jobs.map((job) => job.domain), ...dropped.map((d) => d.domain)])],
     deliveries: jobs.map((job) => job.deliveryId),
+    ...(dropped.length > 0 ? { dropped: dropped.slice(0, ADDRESSES).map(({ recipient, rule }) => ({ recipient, rule })) } : {}),
     auth: auth
       ? { ...authSummary(auth), quarantined: auth.quarantined }
       : null,
@@ -170,8 +183,8 @@ export function createMessageIndex(options: { redis: Redis; prefix: string; rete
     get,
     record,
     /** Records the message of these jobs, all of one queue id; async, so a bad payload rejects rather than throws. */
-    async recordJobs(jobs: readonly DeliveryJob[]): Promise<void> {
-      await record(summarizeMessage(jobs));
+    async recordAccepted(accepted: AcceptedMessage): Promise<void> {
+      await record(summarizeMessage(accepted));
     },
     /** Newest first; `nextCursor` is null when nothing older is left to look through. */
     async search(query: MessageQuery): Promise<{ messages: MessageSummary[]; nextCursor: string | null }> {

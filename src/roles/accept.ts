@@ -1,14 +1,16 @@
-import type { Authenticator } from '../auth/authenticate.ts';
+import type { Authenticator, AuthReport } from '../auth/authenticate.ts';
 import { withoutOwnAuthenticationResults } from '../auth/headers.ts';
 import { authSummary } from '../auth/schema.ts';
 import { decide, strictest } from '../auth/policy.ts';
+import type { AcceptedMessage } from '../delivery/messages.ts';
 import { buildPayloads } from '../message/build.ts';
 import { isMessageRefusedError } from '../message/limits.ts';
-import { parseMessage } from '../message/parse.ts';
+import { parseMessage, type ParsedMessage } from '../message/parse.ts';
+import type { Payload } from '../message/payload.ts';
 import { createParseSlots } from '../message/parse-slots.ts';
 import type { DeliveryJob, DeliveryQueue } from '../queue/deliveries.ts';
 import { deliveryId, newQueueId } from '../queue/ids.ts';
-import { disposeOf, planDeliveries } from '../routing/resolve.ts';
+import { disposeOf, planDeliveries, type Target } from '../routing/resolve.ts';
 import type { SyncDelivery } from '../routing/sync.ts';
 import { replies } from '../smtp/replies.ts';
 import type { Accepted, ReceivedMessage } from '../smtp/receiver.ts';
@@ -28,7 +30,7 @@ export function createAcceptor(options: {
    * Told of each message once all its jobs are stored (the message index). It
    * must not wait on anything: the 250 goes out without waiting for it.
    */
-  onAccepted?: (jobs: readonly DeliveryJob[]) => void;
+  onAccepted?: (accepted: AcceptedMessage) => void;
   /** Posts the deliveries of routes in synchronous mode before the reply to DATA. */
   sync?: SyncDelivery;
 }) {
@@ -113,7 +115,11 @@ export function createAcceptor(options: {
       // only needs to know to try again.
       throw replies.storageUnavailable();
     }
-    if (queued.length > 0) options.onAccepted?.(queued);
+    // Dropped recipients are recorded beside the deliveries, so that the console
+    // can say where a message went even when it went nowhere.
+    const dropped = [...dispositions].flatMap(([target, d]) => (d.action === 'drop' ? [{ recipient: target.recipient, domain: target.domain, rule: d.rule.rule.name }] : []));
+    const sample = queued[0]?.payload ?? (dropped.length > 0 ? droppedPayload(queueId, delivered, parsed, received.targets, report) : undefined);
+    if (sample) options.onAccepted?.({ queueId, jobs: queued, dropped, payload: sample });
     return {
       queueId,
       deliveryIds: jobs.map((job) => job.deliveryId),
@@ -122,4 +128,10 @@ export function createAcceptor(options: {
       rules: ruled,
     };
   };
+}
+
+/** A payload of a message whose every recipient was dropped: only its summary is kept. */
+function droppedPayload(queueId: string, received: ReceivedMessage, parsed: ParsedMessage, targets: readonly Target[], report: AuthReport): Payload {
+  const [built] = buildPayloads({ queueId, received, parsed, plans: planDeliveries(targets), deliveryId });
+  return { ...built!.payload, auth: { ...report.verdicts, quarantined: false } };
 }

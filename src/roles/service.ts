@@ -168,7 +168,7 @@ export async function startService(options: {
         authenticate,
         authservId: settings.authservId,
         // Not awaited: the index is for reading back, and the 250 does not wait for it.
-        onAccepted: (jobs) => void messageIndex.recordJobs(jobs).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: jobs[0]?.queueId }, 'message not indexed')),
+        onAccepted: (accepted) => void messageIndex.recordAccepted(accepted).catch((err: Error) => logger.warn({ err: { message: err.message }, queueId: accepted.queueId }, 'message not indexed')),
         sync: syncDelivery,
       }),
       logger,

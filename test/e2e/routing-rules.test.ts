@@ -141,6 +141,16 @@ domains:
     assert.equal(bySubject(main, 'spam').length, 0);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     assert.match(metrics, /mxpost_rule_actions_total\{domain="app\.test",rule="spam",action="drop"\} 1/);
+
+    // Recorded where the operator looks: the message index and the console say where it went.
+    const queueId = /queued as (\S+)/.exec(result.data!.text)![1]!;
+    const shown = (await api('GET', `/v1/messages/${queueId}`)).body;
+    assert.deepEqual([shown.message.subject, shown.message.deliveries, shown.message.dropped], ['spam', [], [{ recipient: 'support@app.test', rule: 'spam' }]]);
+    const login = await fetch(`${admin}/console/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN, next: '/console/' }), redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await (await fetch(`${admin}/console/messages/${queueId}`, { headers: { cookie } })).text();
+    assert.match(page, /Dropped by rule <code>spam<\/code>: <code>support@app\.test<\/code>/);
+    assert.match(page, /class="badge muted">dropped</);
   });
 
   test('auth verdicts: a DKIM-signed message that passes DMARC takes the trusted rule; an unsigned one does not', async () => {

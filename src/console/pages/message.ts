@@ -33,15 +33,16 @@ export function messagePage(ctx: PageContext, data: MessageData): string {
   <dt>Received</dt><dd>${time(s.receivedAt)}</dd>
   <dt>Message-ID</dt><dd class="wrap"><code>${s.messageId ?? '—'}</code></dd>
   <dt>Queue id</dt><dd><code>${s.queueId}</code> · <a href="${`/v1/messages/${segment(s.queueId)}`}">as JSON</a></dd>
-  <dt>Delivery</dt><dd>${messageStateBadge(data.deliveries.map((d) => d.state))}</dd>
+  <dt>Delivery</dt><dd>${messageStateBadge(data.deliveries.map((d) => d.state), s.dropped?.length ?? 0)}</dd>
 </dl>
 <nav class="toc" aria-label="On this page">${sections.map(([id, label]) => html`<a href="${`#${id}`}">${label}</a>`)}</nav>
 
 <section id="deliveries" aria-labelledby="deliveries-h">
   <h2 id="deliveries-h">Deliveries</h2>
   <div id="live"${data.deliveries.every((d) => d.state === 'completed' || d.state === 'dead-letter') ? '' : html` data-refresh="3000"`}>
-  ${data.deliveries.length === 0 ? html`<p class="muted">Its deliveries are no longer kept.</p>` : data.deliveries.map((d) => deliveryCard(ctx, d))}
+  ${data.deliveries.length === 0 && !s.dropped ? html`<p class="muted">Its deliveries are no longer kept.</p>` : data.deliveries.map((d) => deliveryCard(ctx, d))}
   </div>
+  ${(s.dropped ?? []).map((d) => html`<p>Dropped by rule <code>${d.rule}</code>: <code>${d.recipient}</code> (accepted, delivered nowhere)</p>`)}
 </section>
 
 <section id="envelope" aria-labelledby="envelope-h">
@@ -56,7 +57,7 @@ export function messagePage(ctx: PageContext, data: MessageData): string {
   </dl>
 </section>
 
-${payload === null ? html`<p class="notice bad">The payload is no longer kept (MXPOST_RETENTION): only the summary above is left.</p>` : html`
+${payload === null ? (data.deliveries.length === 0 && s.dropped ? html`<p class="notice">Rules dropped every recipient, so the message itself was not stored: only the summary above is kept.</p>` : html`<p class="notice bad">The payload is no longer kept (MXPOST_RETENTION): only the summary above is left.</p>`) : html`
 <section id="auth" aria-labelledby="auth-h">
   <h2 id="auth-h">Authentication</h2>
   ${payload.auth ? authSection(payload.auth) : html`<p class="muted">No verdicts were recorded.</p>`}

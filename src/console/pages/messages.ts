@@ -58,7 +58,7 @@ function messageTable(rows: readonly MessageRow[]): Markup {
     <td data-label="Subject" class="clip subject"><a href="${`/console/messages/${segment(m.queueId)}`}" title="${m.subject}">${m.subject || html`<span class="muted">(no subject)</span>`}</a></td>
     <td data-label="Route" class="clip">${shortList(m.routes, 1)}</td>
     <td data-label="Auth">${authBadges(m.auth)}</td>
-    <td data-label="Delivery">${messageStateBadge(Object.values(m.states))}</td>
+    <td data-label="Delivery">${messageStateBadge(Object.values(m.states), m.dropped?.length ?? 0)}</td>
   </tr>`)}
   </tbody></table></div>`;
 }
