@@ -59,7 +59,7 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
     return {
       id: String(job.id),
       queueId: data.queueId,
-      state: state === 'failed' ? 'dead-letter' : state === 'delayed' && data.held ? 'held' : state,
+      state: stateName(state, data),
       domain: data.domain,
       url: data.url,
       recipients: data.part.envelope.rcptTo,
@@ -91,7 +91,7 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
   /** A held job by id, or null when there is none (or it is no longer held). */
   async function held(id: string): Promise<Job<StoredDeliveryJob> | null> {
     const job = await queue.getJob(id);
-    return job?.data.held && (await job.getState()) === 'delayed' ? job : null;
+    return job && stateName(await job.getState(), job.data) === 'held' ? job : null;
   }
 
   async function releaseJob(job: Job<StoredDeliveryJob>): Promise<void> {
@@ -133,11 +133,11 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
       const states = await Promise.all(
         ids.map(async (id) => {
           const state = await queue.getJobState(id);
-          // A delayed delivery is a retry waiting, or one a rule holds.
-          return state === 'delayed' && (await queue.getJob(id))?.data.held ? 'held' : state;
+          // Only a delayed delivery needs its data to be named (a retry, or held).
+          return stateName(state, state === 'delayed' ? (await queue.getJob(id))?.data : undefined);
         }),
       );
-      return new Map(ids.map((id, i) => [id, states[i] === 'failed' ? 'dead-letter' : states[i]!]));
+      return new Map(ids.map((id, i) => [id, states[i]!]));
     },
     async overview(): Promise<Overview> {
       const [counts, snapshots] = await Promise.all([queue.getJobCounts(...QUEUE_STATES), health ? health() : Promise.resolve([])]);
@@ -184,3 +184,12 @@ export function createDeliveryAdmin(deliveryQueue: DeliveryQueue, attempts: Atte
 }
 
 export type DeliveryAdmin = ReturnType<typeof createDeliveryAdmin>;
+
+/**
+ * A BullMQ state as the operator reads it: 'failed' is a dead letter, and a
+ * delayed delivery that a rule holds is 'held' (a delayed one is otherwise a retry waiting).
+ */
+function stateName(state: string, data: StoredDeliveryJob | undefined): string {
+  if (state === 'failed') return 'dead-letter';
+  return state === 'delayed' && data?.held ? 'held' : state;
+}

@@ -117,7 +117,7 @@ export function createAcceptor(options: {
     }
     // Dropped recipients are recorded beside the deliveries, so that the console
     // can say where a message went even when it went nowhere.
-    const dropped = [...dispositions].flatMap(([target, d]) => (d.action === 'drop' ? [{ recipient: target.recipient, domain: target.domain, rule: d.rule.rule.name }] : []));
+    const dropped = ruled.filter((r) => r.action === 'drop').map(({ recipient, domain, rule }) => ({ recipient, domain, rule }));
     const sample = queued[0]?.payload ?? (dropped.length > 0 ? droppedPayload(queueId, delivered, parsed, received.targets, report) : undefined);
     if (sample) options.onAccepted?.({ queueId, jobs: queued, dropped, payload: sample });
     return {

@@ -1,8 +1,7 @@
 import type { Routes } from '../config/routes.ts';
 import { authResultSchema, type AuthResult } from '../auth/schema.ts';
 import { decideRecipient } from '../smtp/rcpt.ts';
-import { normalizeDomain } from './domain.ts';
-import { disposeOf, planDeliveries } from './resolve.ts';
+import { disposeOf, planDeliveries, splitRecipient } from './resolve.ts';
 import { chooseRule, envelopeCandidates, type AuthCheck, type MessageFacts } from './rules.ts';
 
 /**
@@ -49,16 +48,12 @@ export function dryRun(routes: Routes, input: DryRunInput): DryRun {
   const session = { envelope: { mailFrom: input.from === '' ? false : { address: input.from, args: false }, rcptTo: [] } };
   // The limit on recipients does not apply to one recipient.
   const decision = decideRecipient(routes, { address: input.to, args: false }, session as never, Number.MAX_SAFE_INTEGER);
-  const at = input.to.lastIndexOf('@');
-  const domainName = at > 0 ? input.to.slice(at + 1) : null;
-  const normalized = domainName === null ? null : normalizeDomain(domainName);
-  const route = normalized === null ? undefined : routes.domains.get(normalized);
+  const address = splitRecipient(input.to);
+  const route = address === null ? undefined : routes.domains.get(address.domain);
   const base = { recipient: input.to, from: input.from, domain: route?.domain ?? null };
 
-  const target = decision.ok ? decision.target : null;
-  const chosen = target ? chooseRule(target.rules, facts) : null;
-  const localPart = at > 0 ? input.to.slice(0, at) : input.to;
-  const envelope = { localPart, base: localPart.toLowerCase().split('+')[0]!, mailFrom: input.from };
+  // Each rule on its own, in the order tried, for the trace; the decision itself is the live one's.
+  const envelope = { localPart: address?.unquoted ?? '', base: address?.localPart ?? '', mailFrom: input.from };
   let reached = true;
   const rules = (route?.rules ?? []).map((rule) => {
     if (!reached) return { name: rule.name, priority: rule.priority, action: rule.action, result: 'not reached' as const };
@@ -67,16 +62,11 @@ export function dryRun(routes: Routes, input: DryRunInput): DryRun {
     return { name: rule.name, priority: rule.priority, action: rule.action, result: matched ? ('matched' as const) : ('no match' as const) };
   });
 
-  if (!decision.ok || !target) {
-    const reply = decision.ok ? null : decision.reply;
-    return {
-      ...base,
-      rcpt: { accepted: false, code: reply?.responseCode ?? 550, reply: reply?.message ?? '', reason: decision.ok ? '' : decision.reason },
-      callback: null,
-      rules,
-      outcome: null,
-    };
+  if (!decision.ok) {
+    const { reply, reason } = decision;
+    return { ...base, rcpt: { accepted: false, code: reply.responseCode, reply: reply.message, reason }, callback: null, rules, outcome: null };
   }
+  const target = decision.target;
   const disposition = disposeOf(target, facts);
   const plans = planDeliveries([target], new Map([[target, disposition]]));
   return {
@@ -86,8 +76,8 @@ export function dryRun(routes: Routes, input: DryRunInput): DryRun {
     rules,
     outcome: {
       action: disposition.action,
-      rule: chosen?.rule.name ?? null,
-      captures: chosen?.captures ?? {},
+      rule: disposition.rule?.rule.name ?? null,
+      captures: disposition.rule?.captures ?? {},
       deliveries: plans.map((plan) => ({ url: plan.endpoint.url, signed: plan.endpoint.secrets.length > 0, sync: target.sync !== null && !plan.held })),
       reply: disposition.action === 'reject' ? (disposition.rule.rule.reply ?? null) : null,
     },

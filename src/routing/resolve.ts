@@ -43,23 +43,11 @@ export type Resolution =
  * and which of the route's rules may still take it once the message is in.
  */
 export function resolveRecipient(routes: Routes, recipient: string, mailFrom = '', now = Date.now()): Resolution {
-  const at = recipient.lastIndexOf('@');
-  if (at <= 0 || at === recipient.length - 1) return { ok: false, reason: 'invalid-address' };
-  const domain = normalizeDomain(recipient.slice(at + 1));
-  if (domain === null) return { ok: false, reason: 'invalid-address' };
+  const address = splitRecipient(recipient);
+  if (address === null) return { ok: false, reason: 'invalid-address' };
+  const { domain, unquoted, localPart, tag } = address;
   const route = routes.domains.get(domain);
   if (!route) return { ok: false, reason: 'unknown-domain' };
-
-  // Local parts match case-insensitively: RFC 5321 allows case-sensitive
-  // mailboxes, but no real sender relies on it and every hosted service folds case.
-  // A quoted local part names the same mailbox as its unquoted text (RFC 5321
-  // 4.1.2): `"Support"@` is `support@`. `%` and `!` are ordinary characters of a
-  // local part here, never a relay instruction (the percent hack and bang paths).
-  const unquoted = unquoteLocalPart(recipient.slice(0, at));
-  const full = unquoted.toLowerCase();
-  const plus = full.indexOf('+');
-  const localPart = plus > 0 ? full.slice(0, plus) : full;
-  const tag = plus > 0 ? unquoted.slice(plus + 1) : null;
 
   // Routes never name a local part with '+' in it (the loader refuses one), so the
   // part before the tag is the whole key.
@@ -79,6 +67,28 @@ export function resolveRecipient(routes: Routes, recipient: string, mailFrom = '
     return { ok: true, target: { ...base, address: null, endpoint: route.endpoint, callback, replyToken: null } };
   }
   return { ok: false, reason: 'unknown-recipient' };
+}
+
+/**
+ * A recipient address in the parts routing matches on; null when it is not
+ * `local@domain` with a valid domain.
+ *
+ * Local parts match case-insensitively: RFC 5321 allows case-sensitive
+ * mailboxes, but no real sender relies on it and every hosted service folds case.
+ * A quoted local part names the same mailbox as its unquoted text (RFC 5321
+ * 4.1.2): `"Support"@` is `support@`. `%` and `!` are ordinary characters of a
+ * local part here, never a relay instruction (the percent hack and bang paths).
+ */
+export function splitRecipient(recipient: string): { domain: string; unquoted: string; localPart: string; tag: string | null } | null {
+  const at = recipient.lastIndexOf('@');
+  if (at <= 0 || at === recipient.length - 1) return null;
+  const domain = normalizeDomain(recipient.slice(at + 1));
+  if (domain === null) return null;
+  const unquoted = unquoteLocalPart(recipient.slice(0, at));
+  const full = unquoted.toLowerCase();
+  const plus = full.indexOf('+');
+  // The local part as sent, its lower-case key without the tag, and the tag.
+  return { domain, unquoted, localPart: plus > 0 ? full.slice(0, plus) : full, tag: plus > 0 ? unquoted.slice(plus + 1) : null };
 }
 
 function unquoteLocalPart(local: string): string {
