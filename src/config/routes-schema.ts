@@ -4,6 +4,7 @@ import { callbackSchema, replyTokensSchema, syncSchema } from '../routing/option
 import { createRulesSchema } from '../routing/rules-schema.ts';
 import { parseDuration } from './duration.ts';
 import { endpointShape } from './endpoint-schema.ts';
+import { describeValue, mapping } from './mapping-schema.ts';
 
 /**
  * The shape of the routes file, as zod schemas. Messages are written for the
@@ -51,15 +52,10 @@ const deliveryShape = {
    * `clientErrors` is how many attempts a 4xx other than 408/429 gets (default 3):
    * a client error rarely cures itself, but a deploy in progress can answer 404.
    */
-  retry: z
-    .strictObject(
-      {
-        window: durationSchema.optional(),
-        clientErrors: z.number().int().min(1).max(100).optional(),
-      },
-      { error: (issue) => (issue.code === 'unrecognized_keys' ? 'allowed keys are window, clientErrors' : undefined) },
-    )
-    .optional(),
+  retry: mapping({
+    window: durationSchema.optional(),
+    clientErrors: z.number().int().min(1).max(100).optional(),
+  }).optional(),
   /** Statuses that dead-letter at once, besides 410 Gone. Default: none. */
   permanent: z.array(z.number().int().min(300).max(599, 'must be an HTTP status from 300 to 599')).optional(),
   /**
@@ -97,12 +93,7 @@ const payloadShape = {
    * carries, base64, in MIME order; an attachment past it keeps its metadata
    * and says `contentOmitted: size-limit`. Default 5MiB; 0 sends metadata only.
    */
-  attachments: z
-    .strictObject(
-      { inlineLimit: byteSizeSchema.optional() },
-      { error: (issue) => (issue.code === 'unrecognized_keys' ? 'allowed keys are inlineLimit' : undefined) },
-    )
-    .optional(),
+  attachments: mapping({ inlineLimit: byteSizeSchema.optional() }).optional(),
 };
 
 const recipientSchema = z
@@ -113,21 +104,6 @@ const recipientSchema = z
   })
   // RFC 5321 lets a host treat local parts case-sensitively; no mail system in use does.
   .transform((text) => text.toLowerCase());
-
-/**
- * A strict mapping: a misspelt key is a problem, never silently ignored. `notMapping`
- * words the complaint when the value is something else (the default suits a nested value).
- */
-function mapping<Shape extends z.core.$ZodShape>(shape: Shape, notMapping = 'must be a mapping') {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code === 'unrecognized_keys') return `allowed keys are ${allowed}`;
-      if (issue.code === 'invalid_type' && issue.input !== undefined) return `${notMapping}, got ${describe(issue.input)}`;
-      return undefined;
-    },
-  });
-}
 
 /**
  * The schema of a routes file. The environment is an argument, not read here,
@@ -185,22 +161,13 @@ export function createRoutesFileSchema(env: NodeJS.ProcessEnv) {
 
 export type RoutesFile = z.output<ReturnType<typeof createRoutesFileSchema>>;
 
-/** Names a value's kind the way the file's author sees it (YAML, not JavaScript). */
-function describe(value: unknown): string {
-  if (value === null) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
-}
-
 const KIND: Record<string, string> = { string: 'a string', array: 'a list', object: 'a mapping', record: 'a mapping' };
 
 /** Default wording for issues the schemas above do not word themselves. */
 export const routesErrorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'is required';
-    const message = `must be ${KIND[issue.expected] ?? issue.expected}, got ${describe(issue.input)}`;
+    const message = `must be ${KIND[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
     // YAML reads an unquoted 1234 or true as a number or a boolean, not as the text.
     const unquoted = issue.expected === 'string' && ['number', 'boolean'].includes(typeof issue.input);
     return unquoted ? `${message}; quote it if it is meant as text` : message;

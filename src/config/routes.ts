@@ -130,11 +130,14 @@ export async function loadRoutes(path: string, env: NodeJS.ProcessEnv): Promise<
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new RoutesError(path, [
-      { line: 0, column: 0, path: '', message: `cannot read the routes file: ${(err as Error).message}` },
-    ]);
+    throw unreadableRoutes(path, err as Error);
   }
   return parseRoutes(text, { source: path, env });
+}
+
+/** The problem of a routes file that cannot be read at all: line 0. */
+export function unreadableRoutes(path: string, err: Error): RoutesError {
+  return new RoutesError(path, [{ line: 0, column: 0, path: '', message: `cannot read the routes file: ${err.message}` }]);
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

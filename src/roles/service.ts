@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { createResolver } from '../auth/resolver.ts';
-import { loadRoutes, parseRoutes, RoutesError, type Routes } from '../config/routes.ts';
+import { loadRoutes, parseRoutes, unreadableRoutes, type Routes } from '../config/routes.ts';
 import type { Settings } from '../config/settings.ts';
 import { watchContent, type FileWatcher } from '../config/watch.ts';
 import { createConsole } from '../console/handler.ts';
@@ -92,10 +92,7 @@ export async function startService(options: {
         // The text that settled is the text parsed: reading the file again could
         // catch a writer that has started on the next version.
         onChange: (content) => void reload('change', async () => parseRoutes(content.toString('utf8'), { source: settings.routesPath, env: options.env })).catch(() => undefined),
-        onError: (err) => {
-          const problem = { line: 0, column: 0, path: '', message: `cannot read the routes file: ${err.message}` };
-          void reload('change', () => Promise.reject(new RoutesError(settings.routesPath, [problem]))).catch(() => undefined);
-        },
+        onError: (err) => void reload('change', () => Promise.reject(unreadableRoutes(settings.routesPath, err))).catch(() => undefined),
       })
     : null;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
+import { mapping } from '../config/mapping-schema.ts';
 
 /**
  * Routes-file keys of the routing features (docs/routing.md): the recipient
@@ -18,15 +19,11 @@ function duration(options: { allowZero: boolean }) {
   });
 }
 
-function strict<Shape extends z.core.$ZodShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? `allowed keys are ${allowed}` : undefined) });
-}
 
 /** An RCPT-time timeout past this would hold the client past its own patience (RFC 5321 4.5.3.2.3: 5 minutes). */
 const MAX_CALLBACK_TIMEOUT_MS = 30_000;
 
-export const callbackSchema = strict({
+export const callbackSchema = mapping({
   /** Where mxpost asks whether a recipient exists. Required. */
   url: z.string().refine((text) => /^https?:\/\//i.test(text) && URL.canParse(text), 'must be an http(s) URL').transform((text) => new URL(text).href),
   /** How long to wait for the answer. Default 2s: the sender is waiting on the RCPT reply. */
@@ -39,7 +36,7 @@ export const callbackSchema = strict({
   onError: z.enum(['tempfail', 'accept'], { error: 'must be tempfail or accept' }).optional(),
 });
 
-export const replyTokensSchema = strict({
+export const replyTokensSchema = mapping({
   /** The local part before `+<token>`. Default `reply`; it is accepted without being listed in recipients. */
   localPart: z
     .string()
@@ -58,7 +55,7 @@ export const DEFAULT_REPLY_LOCAL_PART = 'reply';
 const MAX_SYNC_TIMEOUT_MS = 60_000;
 export const DEFAULT_SYNC_TIMEOUT_MS = 10_000;
 
-export const syncSchema = strict({
+export const syncSchema = mapping({
   /** How long the reply to DATA waits for the endpoint; then 451. Default 10s. Keep it under MXPOST_DATA_REPLY_TIMEOUT_MS. */
   timeout: duration({ allowZero: false })
     .refine((ms) => ms <= MAX_SYNC_TIMEOUT_MS, 'must be at most 60s: the sending server is waiting for the reply')

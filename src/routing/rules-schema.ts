@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { authResultSchema } from '../auth/schema.ts';
 import { secretSchema, urlProblem } from '../config/endpoint-schema.ts';
+import { mapping } from '../config/mapping-schema.ts';
 import { compilePattern, type Pattern } from './patterns.ts';
-import { placeholders } from './rules.ts';
+import { PLACEHOLDER, placeholders } from './rules.ts';
 
 /**
  * The `rules:` list of a domain route (docs/routing.md). Each rule is checked
@@ -10,16 +11,6 @@ import { placeholders } from './rules.ts';
  * secrets) and routing/rules.ts compiles the result into what is evaluated.
  */
 
-function strict<Shape extends z.core.$ZodShape>(shape: Shape, what: string) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code === 'unrecognized_keys') return `allowed keys are ${allowed}`;
-      if (issue.code === 'invalid_type' && issue.input !== undefined) return `must be ${what}`;
-      return undefined;
-    },
-  });
-}
 
 const patternSchema = z.string({ error: 'must be a pattern: text, a wildcard such as "ticket-*", or a /regular expression/' }).transform((text, ctx): Pattern => {
   const compiled = compilePattern(text);
@@ -39,7 +30,7 @@ const resultsSchema = z
 
 const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 
-export const ruleMatchSchema = strict(
+export const ruleMatchSchema = mapping(
   {
     /** The recipient's local part: exact and wildcards ignore case and the +tag; a /regex/ sees the whole local part as sent. */
     recipient: patternsSchema.optional(),
@@ -55,12 +46,12 @@ export const ruleMatchSchema = strict(
       .transform((headers) => Object.entries(headers).map(([name, patterns]) => ({ name: name.toLowerCase(), patterns })))
       .optional(),
     /** Check → result(s): the one-word verdicts of the payload's auth (dkim: pass when any signature passes). */
-    auth: strict(
+    auth: mapping(
       { spf: resultsSchema.optional(), dkim: resultsSchema.optional(), dmarc: resultsSchema.optional(), arc: resultsSchema.optional() },
-      'a mapping such as { dmarc: pass }',
+      'must be a mapping such as { dmarc: pass }',
     ).optional(),
   },
-  'a mapping of recipient, from, headers, auth',
+  'must be a mapping of recipient, from, headers, auth',
 );
 
 export const RULE_ACTIONS = ['deliver', 'drop', 'hold', 'reject'] as const;
@@ -95,7 +86,7 @@ export type RuleMatch = z.output<typeof ruleMatchSchema>;
 /** A rule's endpoint URL: placeholders `{name}` only after the host, in the path and query. */
 const templateSchema = z.string({ error: 'must be an http(s) URL' }).superRefine((text, ctx) => {
   const names = placeholders(text);
-  const problem = urlProblem(text.replace(/\{([A-Za-z_$][\w$]*)\}/g, 'x'));
+  const problem = urlProblem(text.replace(PLACEHOLDER, 'x'));
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: text });
   else if (names.length > 0 && !/^https?:\/\/[^/?#{}]+[/?#]/i.test(text.slice(0, text.indexOf('{')))) {
     ctx.addIssue({ code: 'custom', message: 'may use {placeholders} only in the path and the query, not in the host', input: text });
@@ -105,13 +96,13 @@ const templateSchema = z.string({ error: 'must be an http(s) URL' }).superRefine
 function ruleEndpointSchema(env: NodeJS.ProcessEnv) {
   const shape = { url: templateSchema, secret: secretSchema(env).optional() };
   // A URL alone is short for { url }.
-  const endpoint = z.preprocess((value) => (typeof value === 'string' ? { url: value } : value), strict(shape, 'a URL or a mapping of url, secret'));
+  const endpoint = z.preprocess((value) => (typeof value === 'string' ? { url: value } : value), mapping(shape, 'must be a URL or a mapping of url, secret'));
   return z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(endpoint).min(1, 'must list at least one endpoint'));
 }
 
 /** The `rules:` list of a domain route. */
 export function createRulesSchema(env: NodeJS.ProcessEnv) {
-  const rule = strict({ ...ruleShape, to: ruleEndpointSchema(env).optional() }, 'a mapping with name, match, action').superRefine((rule, ctx) => {
+  const rule = mapping({ ...ruleShape, to: ruleEndpointSchema(env).optional() }, 'must be a mapping with name, match, action').superRefine((rule, ctx) => {
     const action = rule.action ?? 'deliver';
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (action !== 'reject' && rule.code !== undefined) problem('code', 'is for action: reject only');

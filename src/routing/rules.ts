@@ -140,9 +140,12 @@ function matchMessage(match: RuleConditions, facts: MessageFacts): Record<string
   return captures;
 }
 
-/** Placeholders `{name}` of an endpoint URL template. */
+/** A placeholder `{name}` of an endpoint URL template; `name` is a regular expression group name. */
+export const PLACEHOLDER = /\{([A-Za-z_$][\w$]*)\}/g;
+
+/** The names of an endpoint URL template's placeholders. */
 export function placeholders(template: string): string[] {
-  return [...template.matchAll(/\{([A-Za-z_$][\w$]*)\}/g)].map((m) => m[1]!);
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
 /**
@@ -151,5 +154,5 @@ export function placeholders(template: string): string[] {
  * A group that did not take part in the match gives "".
  */
 export function endpointUrl(template: string, captures: Readonly<Record<string, string>>): string {
-  return new URL(template.replace(/\{([A-Za-z_$][\w$]*)\}/g, (_, name: string) => encodeURIComponent(captures[name] ?? ''))).href;
+  return new URL(template.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(captures[name] ?? ''))).href;
 }
